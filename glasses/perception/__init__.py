@@ -1,0 +1,1 @@
+"""Perception: models that turn a frame into typed results (no drawing, no speech)."""

@@ -1,0 +1,1 @@
+"""Spatial layer: pixels -> directions, distances, tracks and anchors."""
