@@ -1,0 +1,87 @@
+"""glasses calibrate IMAGES... --grid 9x6 --square 0.025 : camera intrinsics from chessboard photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import emit_json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "calibrate", help="measure the camera's intrinsics and lens distortion from chessboard photos",
+        description="Measure the camera (focal length, principal point, lens distortion) from 10-20 photos "
+                    "of a flat printed chessboard seen from varied angles, and write a camera profile.")
+    p.add_argument("images", nargs="*", metavar="IMAGES",
+                   help="photos of the chessboard, all from the same camera at the same resolution")
+    p.add_argument("--grid", required=True, metavar="COLSxROWS",
+                   help="inner corners of the board, e.g. 9x6 for a board of 10 x 7 squares")
+    p.add_argument("--square", required=True, metavar="METRES",
+                   help="side of one printed square in metres, e.g. 0.025 (measure the print)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="camera profile to write (default: calibration/camera.yaml)")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--make-target", type=Path, default=None, metavar="FILE.png",
+                   help="also write a printable chessboard of this --grid and --square (300 DPI); "
+                        "IMAGES may then be left out")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..errors import InputError
+    from ..imageio import read_image
+    from ..spatial.calibrate import (PROFILE_SUFFIXES, Board, calibrate, make_target, parse_grid, parse_square,
+                                     save_profile, save_target)
+
+    cols, rows = parse_grid(args.grid)
+    board = Board(cols, rows, parse_square(args.square))
+    if not args.images and args.make_target is None:
+        raise InputError("give chessboard photos to calibrate from (IMAGES...), or --make-target FILE.png")
+    if args.make_target is not None:
+        target = make_target(board)
+        path = save_target(target, args.make_target)
+        w_mm, h_mm = target.size_mm
+        if args.json:
+            emit_json({"target": str(path), "dpi": target.dpi, "square_mm": round(target.square_mm, 3),
+                       "size_mm": [round(w_mm, 1), round(h_mm, 1)]})
+        else:
+            print(f"wrote {path}: {cols + 1}x{rows + 1} squares ({cols}x{rows} inner corners), "
+                  f"{w_mm:.0f} x {h_mm:.0f} mm at {target.dpi} DPI; print at 100% (no 'fit to page'), "
+                  f"then measure a square: it should be {target.square_mm:.2f} mm "
+                  f"(pass the measured size to --square)")
+            if min(w_mm, h_mm) > 210 or max(w_mm, h_mm) > 297:
+                print(f"  note: {w_mm:.0f} x {h_mm:.0f} mm is larger than A4 (210 x 297 mm); print on A3 "
+                      "or choose a smaller --square")
+        if not args.images:
+            return 0
+
+    # Read every image first: an unreadable one stops the run before anything is written.
+    images = [(name, read_image(name)) for name in args.images]
+    out = args.out
+    if out is None:
+        from ..paths import calibration_dir
+
+        out = calibration_dir() / "camera.yaml"
+    if out.suffix.lower() not in PROFILE_SUFFIXES:
+        raise InputError(f"--out must end in {', '.join(PROFILE_SUFFIXES)}, got {str(out)!r}")
+    cal = calibrate(images, board)
+    save_profile(cal, out)
+    if args.json:
+        emit_json({"image_size": list(cal.image_size), "fx": round(cal.fx, 4), "fy": round(cal.fy, 4),
+                   "cx": round(cal.cx, 4), "cy": round(cal.cy, 4),
+                   "dist": [round(float(v), 6) for v in cal.dist_coeffs], "rms": round(cal.rms, 4),
+                   "images_used": len(cal.used), "out": str(out)})
+    else:
+        w, h = cal.image_size
+        print(f"calibrated {w}x{h} from {len(cal.used)} of {len(images)} image(s): "
+              f"fx {cal.fx:.1f} fy {cal.fy:.1f} cx {cal.cx:.1f} cy {cal.cy:.1f}, "
+              f"horizontal FOV {cal.to_profile().hfov_deg:.1f} deg, RMS error {cal.rms:.3f} px")
+        print(f"  distortion k1 k2 p1 p2 k3: {' '.join(f'{v:.5f}' for v in cal.dist_coeffs)}")
+        for name in cal.skipped:
+            print(f"  no {cols}x{rows} board found in {name}")
+        worst = max(range(len(cal.used)), key=lambda i: cal.per_view_error[i])
+        if cal.rms > 1.0:
+            print(f"  RMS above 1 px: check the print is flat and --grid is right; worst view "
+                  f"{cal.used[worst]} ({cal.per_view_error[worst]:.2f} px)")
+        print(f"wrote {out}")
+    return 0
