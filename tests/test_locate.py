@@ -11,7 +11,7 @@ import pytest
 
 from glasses.cli import main
 from glasses.errors import InputError
-from glasses.spatial.anchors import Anchor, Region, parse_region
+from glasses.spatial.anchors import Anchor, AnchorTracker, FollowOptions, Region, parse_region
 
 BENCH = Path(__file__).resolve().parents[1] / "models" / "images" / "bench"
 CANVAS = (800, 640)
@@ -184,3 +184,54 @@ def test_cli_flat_region(tmp_path, capsys):
     assert rc != 0
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "too little texture" in err
+
+
+def _corners(hom: np.ndarray) -> np.ndarray:
+    return cv2.perspectiveTransform(REGION.corners().reshape(-1, 1, 2), hom).reshape(4, 2)
+
+
+def test_tracker_follows_without_drift_and_hides_with_hysteresis(photos, anchors):
+    image, bg = photos["leuvenA.jpg"], photos["fruits.jpg"]
+    size = (image.shape[1], image.shape[0])
+    tracker = AnchorTracker(anchors["leuvenA.jpg"], FollowOptions(hide_after=4))
+    rng = np.random.default_rng(11)
+    modes, errors = [], []
+    for i in range(20):  # the head turns and steps closer: tilt to 30 deg, 1.4x, roll 15 deg, moving
+        f = i / 19
+        hom = view_homography(size, REGION, 30 * f, -10 * f, 1 + 0.4 * f, 15 * f, (40 * f, -20 * f))
+        state = tracker.update(render_view(image, bg, hom, 0.8, 2, rng))
+        assert state.visible and state.seen
+        modes.append(state.mode)
+        errors.append(np.linalg.norm(state.quad - _corners(hom), axis=1).max())
+    assert modes[0] == "detected" and modes[1:].count("tracked") >= 17  # the cheap path, not re-detection
+    assert max(errors) <= MAX_CORNER_ERROR_PX  # no drift over the sequence
+    last = state.quad
+    occluded = cv2.resize(bg, CANVAS)
+    for _ in range(3):  # a short occlusion: still shown where it was, no flicker
+        state = tracker.update(occluded)
+        assert state.visible and not state.seen and state.mode == "coasting"
+        assert np.allclose(state.quad, last)
+    state = tracker.update(occluded)  # the 4th missed frame in a row: hidden
+    assert not state.visible and state.quad is None and state.mode == "lost"
+    hom = view_homography(size, REGION, -20, 20, 0.8, -10)
+    state = tracker.update(render_view(image, bg, hom, 0.8, 2, rng))  # back in view: re-detected
+    assert state.visible and state.mode == "detected"
+    assert np.linalg.norm(state.quad - _corners(hom), axis=1).max() <= MAX_CORNER_ERROR_PX
+
+
+def test_tracker_show_after(photos, anchors):
+    image = photos["leuvenA.jpg"]
+    hom = view_homography((image.shape[1], image.shape[0]), REGION, 10, 0, 1.0, 0)
+    frame = render_view(image, photos["fruits.jpg"], hom, 0, 0, np.random.default_rng(0))
+    tracker = AnchorTracker(anchors["leuvenA.jpg"], FollowOptions(show_after=2))
+    first = tracker.update(frame)
+    assert first.seen and not first.visible and first.quad is not None
+    second = tracker.update(frame)
+    assert second.seen and second.visible and second.mode == "tracked"
+
+
+@pytest.mark.parametrize("kwargs", [dict(min_points=3), dict(max_points=5), dict(hide_after=0), dict(show_after=0),
+                                    dict(redetect_every=-1)])
+def test_follow_options_rejected(kwargs):
+    with pytest.raises(ValueError):
+        FollowOptions(**kwargs)

@@ -289,3 +289,131 @@ def refine_homography(template: np.ndarray, region: Region, homography: np.ndarr
     if np.linalg.norm(quad1 - quad, axis=1).max() > max_shift:
         return None
     return h1
+
+
+@dataclass(frozen=True)
+class FollowOptions:
+    """How ``AnchorTracker`` follows an anchor between frames, and when it shows or hides it."""
+
+    max_points: int = 300  # corners tracked by optical flow inside the anchor
+    min_points: int = 12  # fewer flow points agree than this: lost, re-detect from features
+    fb_max_px: float = 1.0  # forward-backward flow disagreement allowed per point
+    ransac_px: float = 2.0  # homography inlier threshold for the flow points
+    lk_window: int = 21
+    lk_levels: int = 3
+    show_after: int = 1  # consecutive frames seen before the anchor is shown
+    hide_after: int = 5  # consecutive frames missed before it is hidden (it coasts until then)
+    redetect_every: int = 0  # also re-detect every N tracked frames to cancel flow drift (0: never)
+
+    def __post_init__(self) -> None:
+        if self.min_points < 4 or self.max_points < self.min_points:
+            raise ValueError(f"need 4 <= min_points <= max_points, got {self.min_points}, {self.max_points}")
+        if self.show_after < 1 or self.hide_after < 1 or self.redetect_every < 0:
+            raise ValueError("show_after and hide_after must be >= 1, redetect_every >= 0")
+
+
+@dataclass(frozen=True)
+class AnchorState:
+    """The anchor in one frame, as an overlay should use it.
+
+    ``visible``: draw it (with hysteresis: shown after ``show_after`` sightings, hidden only after
+    ``hide_after`` misses). ``quad``: where (TL, TR, BR, BL); while coasting, the last quad seen.
+    ``seen``: found in this very frame. ``mode``: "detected" (from features), "tracked" (by
+    optical flow), "coasting" (missed, still shown) or "lost".
+    """
+
+    visible: bool
+    quad: np.ndarray | None = field(repr=False)
+    seen: bool
+    mode: str
+    points: int = 0
+
+
+class AnchorTracker:
+    """Follow one anchor through a stream of frames (one thread; frames in time order).
+
+    Between detections each frame is warped back into the reference region's coordinates with
+    the last homography, and Lucas-Kanade flow measures what is left against the reference
+    pixels themselves; so errors do not add up from frame to frame (no drift), and the flow
+    only ever sees the small motion since the last frame.
+    """
+
+    def __init__(self, anchor: Anchor, options: FollowOptions | None = None) -> None:
+        if anchor.template is None:
+            raise ValueError("the anchor has no reference pixels to follow (make it with Anchor.from_region)")
+        self.anchor = anchor
+        self.options = options or FollowOptions()
+        tpl = anchor.template
+        pts = cv2.goodFeaturesToTrack(tpl, self.options.max_points, 0.01, 5, blockSize=5)
+        self._tpl_pts = (np.empty((0, 1, 2), np.float32) if pts is None else pts.astype(np.float32))
+        r = anchor.region
+        self._crop_to_ref = np.array([[1.0, 0, r.x], [0, 1.0, r.y], [0, 0, 1]])
+        self._hom: np.ndarray | None = None  # reference -> previous frame, while followed
+        self._quad: np.ndarray | None = None
+        self._visible = False
+        self._hits = 0
+        self._misses = 0
+        self._since_detect = 0
+
+    def update(self, frame: np.ndarray) -> AnchorState:
+        opt = self.options
+        gray = _gray(frame)
+        hom, mode, n = None, "lost", 0
+        if self._hom is not None:
+            hom, n = self._track(gray, self._hom)
+            mode = "tracked"
+        if hom is None or (opt.redetect_every and self._since_detect >= opt.redetect_every):
+            s = self.anchor.locate(frame)
+            if s.found:
+                hom, mode, n = s.homography, "detected", s.inliers
+                self._since_detect = 0
+        self._hom = hom
+        seen = hom is not None
+        if seen:
+            self._quad = cv2.perspectiveTransform(self.anchor.region.corners().reshape(-1, 1, 2), hom).reshape(4, 2)
+            self._hits, self._misses = self._hits + 1, 0
+            self._since_detect += 1
+            if self._hits >= opt.show_after:
+                self._visible = True
+        else:
+            self._hits, self._misses = 0, self._misses + 1
+            if self._misses >= opt.hide_after:
+                self._visible, self._quad = False, None
+            mode = "coasting" if self._visible else "lost"
+        quad = self._quad if (seen or self._visible) else None
+        return AnchorState(self._visible, None if quad is None else quad.copy(), seen, mode, n)
+
+    def _track(self, gray: np.ndarray, hom_prev: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """Refine the last homography on this frame by flow against the reference pixels."""
+        opt = self.options
+        tpl = self.anchor.template
+        if len(self._tpl_pts) < opt.min_points:
+            return None, 0
+        crop_to_frame = hom_prev @ self._crop_to_ref
+        th, tw = tpl.shape[:2]
+        rectified = cv2.warpPerspective(gray, crop_to_frame, (tw, th), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        lk = dict(winSize=(opt.lk_window, opt.lk_window), maxLevel=opt.lk_levels,
+                  criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+        p1, st, _ = cv2.calcOpticalFlowPyrLK(tpl, rectified, self._tpl_pts, None, **lk)
+        if p1 is None:
+            return None, 0
+        p0, st_back, _ = cv2.calcOpticalFlowPyrLK(rectified, tpl, p1, None, **lk)
+        fb = np.linalg.norm((p0 - self._tpl_pts).reshape(-1, 2), axis=1)
+        # Only points whose whereabouts lie inside this frame count (the rest read the black border).
+        cur = cv2.perspectiveTransform(p1.astype(np.float64), crop_to_frame).reshape(-1, 2)
+        h, w = gray.shape[:2]
+        inside = (cur[:, 0] >= 0) & (cur[:, 1] >= 0) & (cur[:, 0] <= w - 1) & (cur[:, 1] <= h - 1)
+        good = (st.ravel() == 1) & (st_back.ravel() == 1) & (fb < opt.fb_max_px) & inside
+        if good.sum() < opt.min_points:
+            return None, int(good.sum())
+        ref = cv2.perspectiveTransform(self._tpl_pts[good].astype(np.float64), self._crop_to_ref).reshape(-1, 2)
+        hom, mask = cv2.findHomography(ref, cur[good], cv2.RANSAC, opt.ransac_px)
+        if hom is None or mask is None:
+            return None, 0
+        n = int(mask.sum())
+        ref_quad = self.anchor.region.corners()
+        quad = cv2.perspectiveTransform(ref_quad.reshape(-1, 1, 2), hom).reshape(4, 2)
+        if n < opt.min_points or not quad_is_sane(quad, ref_quad, hom, self.anchor.options.max_scale):
+            return None, n
+        return hom, n
