@@ -10,7 +10,7 @@ import pytest
 
 from glasses.cli import main
 from glasses.errors import InputError
-from glasses.spatial.calibrate import Board, calibrate, make_target, parse_grid, parse_square
+from glasses.spatial.calibrate import Board, calibrate, find_corners, make_target, parse_grid, parse_square
 from glasses.spatial.camera import CameraProfile, load_profile
 
 W, H, SS = 640, 480, 3  # image size; supersampling per axis (box-filtered = anti-aliased edges)
@@ -93,6 +93,25 @@ def test_recovers_known_camera(views):
     assert abs(cal.cx - K_TRUE[0, 2]) <= 3 and abs(cal.cy - K_TRUE[1, 2]) <= 3
     assert cal.rms <= 0.3
     assert abs(cal.dist_coeffs[0] - D_TRUE[0]) <= 0.03  # k1 found, sign and size
+
+
+def test_view_that_does_not_fit_is_left_out(views):
+    """A board bent by a few pixels of wobble is found, but does not fit a pinhole camera: left out."""
+    img = views[3][1]
+    yy, xx = np.indices(img.shape).astype(np.float32)
+    wobbly = cv2.remap(img, xx + 3 * np.sin(yy / 25), yy + 3 * np.sin(xx / 31), cv2.INTER_LINEAR)
+    cal = calibrate(views[:8] + [("wobbly.png", wobbly)], Board(COLS, ROWS, SQ))
+    assert cal.rejected == ("wobbly.png",) and "wobbly.png" not in cal.used and len(cal.used) == 8
+    assert cal.rms <= 0.3 and abs(cal.fx / K_TRUE[0, 0] - 1) <= 0.005
+
+
+def test_large_photo_searched_small_refined_full(views):
+    img = views[0][1]
+    board = Board(COLS, ROWS, SQ)
+    small = find_corners(img, board)
+    big = find_corners(cv2.resize(img, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC), board, max_side=640)
+    assert small is not None and big is not None
+    assert np.abs((big + 0.5) / 3 - 0.5 - small).max() <= 0.4  # same corners, in full-size pixels
 
 
 def test_calibrated_bearings_match_truth(views):

@@ -96,7 +96,7 @@ def test_scaled_profile_keeps_bearings():
 
 
 def test_saved_calibration_loads_back(tmp_path):
-    cal = Calibration((640, 480), K, D, 0.12, ("a.png",) * 3, (), (0.1, 0.1, 0.1), Board(9, 6, 0.025))
+    cal = Calibration((640, 480), K, D, 0.12, ("a.png",) * 3, (), (), (0.1, 0.1, 0.1), Board(9, 6, 0.025))
     path = save_profile(cal, tmp_path / "cam.yaml")
     prof = load_profile(path)
     assert prof.image_size == (640, 480) and prof.name == "cam"

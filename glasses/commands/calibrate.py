@@ -79,6 +79,8 @@ def run(args) -> int:
         print(f"  distortion k1 k2 p1 p2 k3: {' '.join(f'{v:.5f}' for v in cal.dist_coeffs)}")
         for name in cal.skipped:
             print(f"  no {cols}x{rows} board found in {name}")
+        for name in cal.rejected:
+            print(f"  left out {name}: it did not fit the other views (blurred, bent or misread board?)")
         worst = max(range(len(cal.used)), key=lambda i: cal.per_view_error[i])
         if cal.rms > 1.0:
             print(f"  RMS above 1 px: check the print is flat and --grid is right; worst view "

@@ -77,12 +77,20 @@ def parse_square(text: str) -> float:
     return value
 
 
-def find_corners(gray: np.ndarray, board: Board) -> np.ndarray | None:
-    """The board's inner corners in a grayscale image, refined to sub-pixel: (N, 2) float32, or None."""
-    flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE
-    found, corners = cv2.findChessboardCorners(gray, board.pattern_size, flags=flags)
+def find_corners(gray: np.ndarray, board: Board, max_side: int = 1280) -> np.ndarray | None:
+    """The board's inner corners in a grayscale image, refined to sub-pixel: (N, 2) float32, or None.
+
+    Large photos are searched at most ``max_side`` pixels on the longer side (the search is slow
+    on full-size phone photos), then refined with ``cv2.cornerSubPix`` at full resolution.
+    """
+    s = min(1.0, max_side / max(gray.shape[:2]))
+    small = gray if s == 1.0 else cv2.resize(gray, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_FAST_CHECK
+    found, corners = cv2.findChessboardCorners(small, board.pattern_size, flags=flags)
     if not found or corners is None:
         return None
+    if s != 1.0:
+        corners = ((corners + 0.5) / s - 0.5).astype(np.float32)  # pixel centres, back to full size
     # Refinement window: about a third of the smallest spacing between neighbouring corners, so
     # the window never reaches the next corner (and never below 2 px or above 11 px).
     pts = corners.reshape(board.rows, board.cols, 2)
@@ -104,6 +112,7 @@ class Calibration:
     rms: float  # reprojection error over all corners, pixels
     used: tuple[str, ...]  # names of the views the board was found in
     skipped: tuple[str, ...]  # names of the views it was not found in
+    rejected: tuple[str, ...]  # views the board was found in but which did not fit the others (left out)
     per_view_error: tuple[float, ...]  # RMS reprojection error of each used view, pixels
     board: Board
 
@@ -160,17 +169,36 @@ def calibrate(views: Iterable[tuple[str, np.ndarray]], board: Board, min_views: 
             f"found the {board.cols}x{board.rows} chessboard in {len(used)} of {total} image(s); at least "
             f"{min_views} needed (--grid counts inner corners; show the whole board, flat, from varied angles)")
     assert size is not None
+    k, d, rms, errors = _solve(obj, image_points, size)
+    # A view that fits far worse than the rest (a misread board, motion blur, a bent print) is
+    # left out once, and the camera solved again from the others.
+    med = float(np.median(errors))
+    bad = [i for i, e in enumerate(errors) if e > max(1.0, 3 * med)]
+    rejected: list[str] = []
+    if bad and len(used) - len(bad) >= min_views:
+        rejected = [used[i] for i in bad]
+        image_points = [p for i, p in enumerate(image_points) if i not in bad]
+        used = [n for i, n in enumerate(used) if i not in bad]
+        k, d, rms, errors = _solve(obj, image_points, size)
+    return Calibration(size, k, d, rms, tuple(used), tuple(skipped), tuple(rejected), tuple(errors), board)
+
+
+def _solve(obj: np.ndarray, image_points: list[np.ndarray], size: tuple[int, int]):
+    """cv2.calibrateCamera -> (camera matrix, distortion k1 k2 p1 p2 k3, RMS, per-view RMS)."""
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 200, 1e-12)
-    rms, k, d, rvecs, tvecs = cv2.calibrateCamera(
-        [obj] * len(image_points), image_points, size, None, None, criteria=criteria)
+    try:
+        rms, k, d, rvecs, tvecs = cv2.calibrateCamera(
+            [obj] * len(image_points), image_points, size, None, None, criteria=criteria)
+    except cv2.error as e:
+        raise InputError("calibration failed (OpenCV: " + str(e).strip().splitlines()[-1][:120] + "); "
+                         "use more views, from more varied angles") from e
     if not np.isfinite(rms) or not np.all(np.isfinite(k)) or k[0, 0] <= 0 or k[1, 1] <= 0:
         raise InputError("calibration did not converge; use more views, from more varied angles")
     errors = []
     for pts, r, t in zip(image_points, rvecs, tvecs):
         proj, _ = cv2.projectPoints(obj, r, t, k, d)
         errors.append(float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - pts) ** 2, axis=1)))))
-    return Calibration(size, np.asarray(k, np.float64), np.asarray(d, np.float64).reshape(-1), float(rms),
-                       tuple(used), tuple(skipped), tuple(errors), board)
+    return np.asarray(k, np.float64), np.asarray(d, np.float64).reshape(-1), float(rms), errors
 
 
 def save_profile(cal: Calibration, path: str | Path, name: str | None = None) -> Path:
