@@ -231,7 +231,8 @@ def test_make_target_size_and_detectable():
     target = make_target(Board(9, 6, 0.025), dpi=300)
     assert target.square_px == 295  # 25 mm at 300 DPI = 295.3 px
     assert target.square_mm == pytest.approx(24.977, abs=1e-3)
-    assert target.size_mm[0] == pytest.approx(12 * 24.977, abs=0.1)  # 10 squares + 2 margins
+    assert target.size_mm[0] == pytest.approx(11 * 24.977, abs=0.1)  # 10 squares + 2 half-square margins
+    assert max(target.size_mm) <= 297 and min(target.size_mm) <= 210  # fits A4 landscape
     small = cv2.resize(target.image, None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
     assert cv2.findChessboardCorners(small, (9, 6))[0]
 
@@ -244,12 +245,15 @@ def test_cli_make_target(tmp_path, capsys):
     assert obj["target"] == str(png) and obj["dpi"] == 300
     assert obj["square_mm"] == pytest.approx(30.0, abs=0.1)
     img = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
-    assert img.shape == (8 * 354, 10 * 354)  # (5+1) and (7+1) squares + 2 margins, 354 px = 30 mm
+    assert img.shape == (7 * 354, 9 * 354)  # (5+1) and (7+1) squares + 2 half-square margins, 354 px = 30 mm
     data = png.read_bytes()
     assert b"pHYs" in data[:100]  # physical resolution recorded, so it prints to scale
     rc = main(["calibrate", "--grid", "7x5", "--square", "0.03", "--make-target", str(png)])
     text = capsys.readouterr().out
-    assert rc == 0 and "29.97 mm" in text and "larger than A4" in text
+    assert rc == 0 and "29.97 mm" in text and "A4" not in text  # 270 x 210 mm: fits A4 landscape
+    rc = main(["calibrate", "--grid", "7x5", "--square", "0.04", "--make-target", str(png)])
+    text = capsys.readouterr().out
+    assert rc == 0 and "39.96 mm" in text and "larger than A4" in text
 
 
 @pytest.mark.parametrize("text, expected", [("9x6", (9, 6)), ("7X5", (7, 5)), (" 11 x 8 ", (11, 8))])

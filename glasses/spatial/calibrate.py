@@ -241,7 +241,7 @@ class Target:
         return (w * 25.4 / self.dpi, h * 25.4 / self.dpi)
 
 
-def make_target(board: Board, dpi: int = 300, margin_squares: float = 1.0) -> Target:
+def make_target(board: Board, dpi: int = 300, margin_squares: float = 0.5) -> Target:
     """A (cols+1) x (rows+1)-square chessboard with a white margin, ``board.square_m`` per square at ``dpi``.
 
     The square side is rounded to whole pixels; ``Target.square_mm`` is the size it prints at.
