@@ -257,14 +257,20 @@ def refine_homography(template: np.ndarray, region: Region, homography: np.ndarr
     """Polish a reference->target homography by ECC alignment of the region's pixels (``template``).
 
     The template is aligned at about the size it appears in the target (at most ``max_side``).
-    Returns None when the region is not wholly inside the target, ECC fails, its correlation is
+    Returns None when less than half the region is inside the target, ECC fails, its correlation is
     below ``min_cc``, or it moves a corner more than ``max_shift`` pixels.
     """
     ref_quad = region.corners()
     quad = cv2.perspectiveTransform(ref_quad.reshape(-1, 1, 2), homography).reshape(4, 2)
     th, tw = gray.shape[:2]
-    if quad.min() < 1 or np.any(quad[:, 0] > tw - 2) or np.any(quad[:, 1] > th - 2):
-        return None
+    inside = quad.min() >= 1 and np.all(quad[:, 0] <= tw - 2) and np.all(quad[:, 1] <= th - 2)
+    if not inside:
+        # Partly out of view: align on the visible part only (ECC skips pixels the mask marks
+        # invalid, and those that fall outside the image), if at least half of it is visible.
+        clipped, _ = cv2.intersectConvexConvex(quad.astype(np.float32),
+                                               np.array([[0, 0], [tw, 0], [tw, th], [0, th]], np.float32))
+        if clipped < 0.5 * abs(_signed_area(quad)):
+            return None
     lin = math.sqrt(abs(_signed_area(quad)) / (region.w * region.h))
     st = min(1.0, lin, max_side / max(region.w, region.h))
     nw, nh = max(8, round(region.w * st)), max(8, round(region.h * st))
@@ -278,7 +284,8 @@ def refine_homography(template: np.ndarray, region: Region, homography: np.ndarr
     w0 = (w0 / w0[2, 2]).astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-5)
     try:
-        cc, w1 = cv2.findTransformECC(tmpl, gray.astype(np.float32), w0, cv2.MOTION_HOMOGRAPHY, criteria, None, 5)
+        mask = None if inside else np.full(gray.shape[:2], 255, np.uint8)
+        cc, w1 = cv2.findTransformECC(tmpl, gray.astype(np.float32), w0, cv2.MOTION_HOMOGRAPHY, criteria, mask, 5)
     except cv2.error:
         return None
     if not np.isfinite(cc) or cc < min_cc or not np.all(np.isfinite(w1)):
