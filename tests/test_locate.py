@@ -235,3 +235,24 @@ def test_tracker_show_after(photos, anchors):
 def test_follow_options_rejected(kwargs):
     with pytest.raises(ValueError):
         FollowOptions(**kwargs)
+
+
+def test_large_target_matched_downscaled(photos, anchors):
+    """A target larger than max_side is matched at working size; corners come back in its own pixels."""
+    image = photos["leuvenA.jpg"]
+    hom = view_homography((image.shape[1], image.shape[0]), REGION, 20, 15, 1.0, 10)
+    target = render_view(image, photos["fruits.jpg"], hom, 0.8, 2, np.random.default_rng(5))
+    big = cv2.resize(target, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # 1600x1280 > max_side 1280
+    s = anchors["leuvenA.jpg"].locate(big)
+    truth = (_corners(hom) + 0.5) * 2 - 0.5
+    assert s.found and np.linalg.norm(s.quad - truth, axis=1).max() <= 2 * MAX_CORNER_ERROR_PX
+
+
+def test_tracker_periodic_redetection(photos, anchors):
+    image = photos["leuvenA.jpg"]
+    tracker = AnchorTracker(anchors["leuvenA.jpg"], FollowOptions(redetect_every=3))
+    modes = []
+    for i in range(7):
+        hom = view_homography((image.shape[1], image.shape[0]), REGION, 2 * i, 0, 1.0, i)
+        modes.append(tracker.update(render_view(image, photos["fruits.jpg"], hom, 0, 1, np.random.default_rng(i))).mode)
+    assert modes == ["detected", "tracked", "tracked", "detected", "tracked", "tracked", "detected"]
