@@ -24,6 +24,9 @@ def atomic_path(dest: str | Path, suffix: str | None = None):
         yield Path(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a user's file gets the usual mode
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

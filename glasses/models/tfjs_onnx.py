@@ -146,6 +146,48 @@ def _fold(op: str, node: dict, values: list[np.ndarray]) -> list[np.ndarray] | N
     return None
 
 
+def _absorb_neg_inf_pad(b: _Builder, x: str) -> tuple[str, list[int]]:
+    """MaxPool over Pad(value=-inf), possibly through a Transpose: fold the padding into the
+    MaxPool's own ``pads`` (which ignore padded cells, the same thing) so no tensor in the graph
+    holds -inf. Infinite values break int8 calibration (the ranges become infinite).
+
+    Returns the NHWC tensor to pool and ONNX pads [top, left, bottom, right].
+    """
+    producers = {o: nd for nd in b.nodes for o in nd.output}
+    node = producers.get(x)
+    perm = [0, 1, 2, 3]
+    transpose = None
+    if node is not None and node.op_type == "Transpose":
+        transpose, perm = node, list(node.attribute[0].ints)
+        node = producers.get(node.input[0])
+    if node is None or node.op_type != "Pad" or len(node.input) < 3:
+        return x, [0, 0, 0, 0]
+    value = b.consts.get(node.input[2])
+    if value is None or not np.isneginf(value).all():
+        return x, [0, 0, 0, 0]
+    pads = b.consts[node.input[1]]
+    rank = len(pads) // 2
+    begin, end = pads[:rank], pads[rank:]
+    # the pooled (NHWC) tensor's dim i is the padded tensor's dim perm[i]
+    if any(begin[perm[i]] or end[perm[i]] for i in (0, 3)):
+        return x, [0, 0, 0, 0]  # padding of batch or channels: not a pooling pad
+    mp_pads = [int(begin[perm[1]]), int(begin[perm[2]]), int(end[perm[1]]), int(end[perm[2]])]
+    if transpose is not None:
+        transpose.input[0] = node.input[0]
+        return x, mp_pads
+    return node.input[0], mp_pads
+
+
+def _prune(nodes: list, outputs: list[str]) -> list:
+    """Drop nodes whose outputs nothing reads (left behind by rewrites)."""
+    while True:
+        used = {i for nd in nodes for i in nd.input} | set(outputs)
+        kept = [nd for nd in nodes if any(o in used for o in nd.output)]
+        if len(kept) == len(nodes):
+            return kept
+        nodes = kept
+
+
 def convert(model_json_path: Path, opset: int = 17):
     """Return an ``onnx.ModelProto`` equivalent to the TF.js graph model."""
     import onnx
@@ -288,10 +330,11 @@ def convert(model_json_path: Path, opset: int = 17):
         elif op == "MaxPool":
             if _attr(n, "padding") != "VALID" or _attr(n, "data_format", "NHWC") != "NHWC":
                 raise UnsupportedGraph(f"{name}: only VALID NHWC MaxPool is supported")
+            x, pads = _absorb_neg_inf_pad(b, x)
             xt = b.transpose(x, _NHWC_TO_NCHW, out + "_nchw")
             pool = b.fresh(out + "_pool")
             b.node("MaxPool", [xt], [pool], kernel_shape=_attr(n, "ksize")[1:3],
-                   strides=_attr(n, "strides")[1:3])
+                   strides=_attr(n, "strides")[1:3], pads=pads)
             b.node("Transpose", [pool], [out], perm=_NCHW_TO_NHWC)
         elif op == "ResizeBilinear":
             size = values[1]
@@ -331,6 +374,7 @@ def convert(model_json_path: Path, opset: int = 17):
             b.node("Identity", [src], [oname])
         outputs.append(helper.make_tensor_value_info(oname, TensorProto.FLOAT, dims))
 
+    b.nodes = _prune(b.nodes, output_names)
     used = {i for nd in b.nodes for i in nd.input}
     inits = [numpy_helper.from_array(v, k) for k, v in b.initializers.items() if k in used]
     graph = helper.make_graph(b.nodes, "tfjs_graph", inputs, outputs, inits)

@@ -99,7 +99,7 @@ class CameraProfile:
 
 def bearing_to_clock(bearing_deg: float) -> int:
     """Clock-face direction: 12 straight ahead, 3 right, 9 left, 6 behind (30 degrees an hour)."""
-    hour = round((bearing_deg % 360.0) / 30.0) % 12
+    hour = math.floor((bearing_deg % 360.0) / 30.0 + 0.5) % 12  # halves round up (clockwise), always
     return 12 if hour == 0 else hour
 
 
