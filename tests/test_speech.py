@@ -225,3 +225,24 @@ def test_real_engine_speaks_without_blocking():
         assert w.wait_idle(30)
         rec = w.record(uid)
         assert rec.status == "ok" and rec.audio_s > 0.8 and rec.start_latency_s < 10
+
+
+def test_announcer_plays_earcon_then_queues_speech_and_logs():
+    from glasses.audio.announcer import Announcer
+    from glasses.audio.earcons import Earcons, LogBackend
+    from glasses.audio.narrator import Narrator
+    from glasses.audio.phrases import Placed
+
+    utterances = Narrator().update(0.0, [Placed("car", 30.0, 1, 3.0), Placed("person", -60.0, 10, 4.0)])
+    backend = LogBackend()
+    with fake_worker() as w, Earcons(backend) as e:
+        a = Announcer(w, e)
+        events = [a.announce(u, capture_ts=12.5) for u in utterances]
+        assert w.wait_idle(10)
+        assert [r.status for r in w.records] == ["ok", "ok"]
+        assert [r.priority for r in w.records] == [3, 1]
+    assert len(backend.played) == 2  # hazard beeps, new-object blip
+    assert events[0]["type"] == "speech" and events[0]["priority_name"] == "hazard"
+    assert events[0]["capture_ts"] == 12.5 and events[0]["voiced"] and events[0]["reason"].startswith("hazard")
+    silent = Announcer().announce(utterances[0])  # --no-speech: logged, not voiced
+    assert silent["voiced"] is False and silent["text"] == utterances[0].text

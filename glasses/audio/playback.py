@@ -26,3 +26,19 @@ def sounddevice_module():
         return sd
     except Exception:  # missing module, missing PortAudio, no device: all mean "not here"
         return None
+
+
+def audio_report() -> dict:
+    """What speech and sound can use here, for ``glasses doctor``."""
+    import importlib.metadata
+
+    try:
+        pyttsx3_version = importlib.metadata.version("pyttsx3")
+    except importlib.metadata.PackageNotFoundError:
+        pyttsx3_version = None
+    return {
+        "espeak-ng": shutil.which("espeak-ng"),  # None: apt-get install espeak-ng
+        "pyttsx3": pyttsx3_version,
+        "player": " ".join(player_command() or []) or None,
+        "sounddevice": sounddevice_module() is not None,
+    }
