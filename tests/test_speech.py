@@ -246,3 +246,15 @@ def test_announcer_plays_earcon_then_queues_speech_and_logs():
     assert events[0]["capture_ts"] == 12.5 and events[0]["voiced"] and events[0]["reason"].startswith("hazard")
     silent = Announcer().announce(utterances[0])  # --no-speech: logged, not voiced
     assert silent["voiced"] is False and silent["text"] == utterances[0].text
+
+
+@needs_espeak
+def test_real_engine_stop_right_after_say_is_not_a_kill():
+    with SpeechWorker(backend=ChildBackend.pyttsx3(play=False)) as w:
+        assert w.wait_idle(1)
+        w.say("warm up")
+        assert w.wait_idle(30)
+        uid = w.say("A long sentence about everything in the room, one thing after another, slowly.")
+        w.stop()
+        assert w.wait_idle(10)
+        assert w.record(uid).status == "interrupted" and w.restarts == 0
