@@ -255,6 +255,9 @@ def test_real_engine_stop_right_after_say_is_not_a_kill():
         w.say("warm up")
         assert w.wait_idle(30)
         uid = w.say("A long sentence about everything in the room, one thing after another, slowly.")
-        w.stop()
+        deadline = time.monotonic() + 10
+        while w.record(uid).sent_ts is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        w.stop()  # reaches the child with the request, before or while it synthesises
         assert w.wait_idle(10)
         assert w.record(uid).status == "interrupted" and w.restarts == 0

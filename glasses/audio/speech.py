@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import GlassesError
@@ -416,7 +416,6 @@ def render_wav(text: str, dest: str | Path, settings: SpeechSettings | None = No
         raise ValueError("nothing to say: text is empty")
     settings = settings or SpeechSettings()
     backend = backend or ChildBackend.pyttsx3(play=False)
-    backend = replace(backend, ready_timeout_s=min(backend.ready_timeout_s, timeout_s))
     events: queue.Queue = queue.Queue()
     end = time.monotonic() + timeout_s
     with atomic_path(dest, suffix=".wav") as tmp:

@@ -90,6 +90,10 @@ class Player:
             self._stopped.wait(seconds)
         return not self._stopped.is_set()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
     def reset(self) -> None:
         with self._lock:
             self._stopped.clear()
@@ -128,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if msg.get("cmd") == "stop":
                 player.stop()
-            else:
+            else:  # cleared here, in arrival order: a stop sent right after this request still counts
+                player.reset()
                 requests.put(msg)
         requests.put(None)
         player.stop()
@@ -138,7 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="glasses-speech-") as tmp:
         while (msg := requests.get()) is not None:
             uid = msg.get("id")
-            player.reset()
             path = msg.get("out") or str(Path(tmp) / "say.wav")
             try:
                 engine.synth(str(msg["text"]), msg.get("voice") or "en-us", int(msg.get("rate", 190)),
@@ -149,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if msg.get("out"):
                 send(id=uid, event="done", status="ok", audio_s=round(seconds, 3))
+                continue
+            if player.stopped:  # cut off while synthesising: nothing was heard
+                send(id=uid, event="done", status="stopped")
                 continue
             send(id=uid, event="started", audio_s=round(seconds, 3))
             finished = player.play(path, seconds)
