@@ -261,3 +261,14 @@ def test_real_engine_stop_right_after_say_is_not_a_kill():
         w.stop()  # reaches the child with the request, before or while it synthesises
         assert w.wait_idle(10)
         assert w.record(uid).status == "interrupted" and w.restarts == 0
+
+
+def test_engine_that_cannot_start_says_why(tmp_path):
+    fatal = ChildBackend((sys.executable, "-c",
+                          "import json; print(json.dumps({'event': 'fatal', 'error': 'OSError: no libespeak-ng'}))"))
+    with pytest.raises(GlassesError, match="failed to start: OSError: no libespeak-ng"):
+        render_wav("hello", tmp_path / "x.wav", backend=fatal)
+    with SpeechWorker(backend=fatal) as w:
+        uid = w.say("hello")
+        assert w.wait_idle(10)
+        assert w.record(uid).status == "error" and "no libespeak-ng" in w.record(uid).error

@@ -13,6 +13,7 @@ its expected duration or the child dies; a higher-priority utterance cuts off a 
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import json
@@ -80,7 +81,8 @@ def expected_seconds(text: str, rate_wpm: int) -> float:
 
 @dataclass
 class SpeechRecord:
-    """What became of one utterance. Times are time.monotonic() seconds."""
+    """What became of one utterance. Times are time.monotonic() seconds. on_record gets each one
+    when it is final (from the worker's thread, or from stop()/close())."""
 
     id: int
     text: str
@@ -168,7 +170,7 @@ class SpeechWorker:
 
     def __init__(self, settings: SpeechSettings | None = None, backend: ChildBackend | None = None,
                  watchdog_factor: float = 3.0, watchdog_slack_s: float = 3.0, stop_grace_s: float = 0.5,
-                 on_record=None):
+                 on_record=None, keep_records: int = 1000):
         self.settings = settings or SpeechSettings()
         self.backend = backend or ChildBackend.pyttsx3()
         self.watchdog_factor = watchdog_factor
@@ -178,7 +180,7 @@ class SpeechWorker:
         self.restarts = 0  # children killed or lost after the first
         self._cv = threading.Condition()
         self._pending: list[tuple[int, int, SpeechRecord]] = []
-        self._records: list[SpeechRecord] = []
+        self._records: collections.deque[SpeechRecord] = collections.deque(maxlen=keep_records)
         self._current: SpeechRecord | None = None
         self._interrupt = False
         self._closing = False
@@ -224,7 +226,7 @@ class SpeechWorker:
         """Silence: drop everything pending and cut off what is being said."""
         with self._cv:
             for _, _, rec in self._pending:
-                rec.status = "cancelled"
+                self._finish(rec, "cancelled")
             self._pending.clear()
             if self._current is not None:
                 self._interrupt = True
@@ -248,15 +250,19 @@ class SpeechWorker:
             return list(self._records)
 
     def record(self, uid: int) -> SpeechRecord:
+        """The record of say()'s id (the last keep_records are kept)."""
         with self._cv:
-            return next(r for r in self._records if r.id == uid)
+            for r in self._records:
+                if r.id == uid:
+                    return r
+        raise KeyError(f"no speech record {uid} (only the last {self._records.maxlen} are kept)")
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop speaking and end the child process; nothing is left running."""
         with self._cv:
             self._closing = True
             for _, _, rec in self._pending:
-                rec.status = "cancelled"
+                self._finish(rec, "cancelled")
             self._pending.clear()
             self._interrupt = True
             self._cv.notify_all()
@@ -336,6 +342,9 @@ class SpeechWorker:
             if msg.get("event") == "ready":
                 self._child = child
                 return None
+            if msg.get("event") == "fatal":
+                child.kill()
+                return f"speech engine failed to start: {msg.get('error')}"
 
     def _speak(self, rec: SpeechRecord) -> None:
         rec.attempts += 1
@@ -435,6 +444,8 @@ def render_wav(text: str, dest: str | Path, settings: SpeechSettings | None = No
                     continue
                 if msg is None:
                     raise GlassesError("speech engine exited before writing the WAV file")
+                if msg.get("event") == "fatal":
+                    raise GlassesError(f"speech engine failed to start: {msg.get('error')}")
                 if msg.get("event") == "ready" and not sent:
                     sent = child.send({"id": 1, "text": text, "voice": settings.voice_name,
                                        "rate": settings.rate_wpm, "volume": settings.volume, "out": str(tmp)})

@@ -120,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         proto.write(json.dumps(msg, ensure_ascii=False) + "\n")
         proto.flush()
 
-    engine = ENGINES[args.engine]()
+    try:
+        engine = ENGINES[args.engine]()
+    except Exception as e:  # no espeak-ng library, no pyttsx3: say why, then end
+        send(event="fatal", error=f"{type(e).__name__}: {e} (is espeak-ng installed? apt-get install espeak-ng)")
+        return 1
     player = Player(args.player)
     requests: queue.Queue = queue.Queue()
 
