@@ -124,6 +124,18 @@ def check_speech(timeout: float = 15.0) -> Check:
     return Check("speech", True, f"{os.path.basename(espeak)} with {voices} voices via pyttsx3")
 
 
+def check_sound() -> Check:
+    from .audio.playback import audio_report
+
+    report = audio_report()
+    if report["player"]:
+        return Check("sound output", True, f"earcons and speech play through {report['player']}")
+    if report["sounddevice"]:
+        return Check("sound output", True, "earcons and speech play through sounddevice (PortAudio)")
+    return Check("sound output", False, "no audio player (aplay) and no PortAudio: speech stays silent",
+                 "sudo apt-get install alsa-utils")
+
+
 def check_display() -> Check:
     import cv2
 
@@ -146,5 +158,5 @@ def _has_module(name: str) -> bool:
 def run_checks() -> list[Check]:
     checks = [check_opencv()]
     checks += check_models()
-    checks += [check_providers(), check_cameras(), check_speech(), check_display()]
+    checks += [check_providers(), check_cameras(), check_speech(), check_sound(), check_display()]
     return checks
