@@ -127,7 +127,7 @@ def build(models: Path, source: Path | None = None, out: Path | None = None, log
             onnx.save(convert(model_json), str(t))
         calib = load_images(models / "images" / "calib")
         recipe = QuantRecipe()
-        log(f"quantizing to int8 (calibration on {len(calib)} images, about a minute)")
+        log(f"quantizing to int8 (calibration on {len(calib)} images, a few seconds)")
         cfg = DetectorConfig(labels=labels)
         int8 = out / "nanodet-int8.onnx"
         with atomic_path(int8) as t:
