@@ -193,7 +193,8 @@ def test_status_and_caption_stay_readable_over_labels():
 
 def test_accents_become_plain_letters():
     assert ascii_text("Café  à\nl'entrée") == "Cafe a l'entree"
-    assert ascii_text("出口") == "??"
+    assert ascii_text("Exit 出口") == "Exit ??"
+    assert ascii_text("출구 왼쪽") == ""  # mostly another script: nothing rather than "?? ??"
 
 
 @pytest.mark.parametrize("kwargs, message", [

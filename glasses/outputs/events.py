@@ -22,6 +22,7 @@ should skip types they do not know):
     utterance   the same fields as speech, when logged under that name
     error       a stage failed and the loop went on: stage, message
     camera      the camera changed: state ("lost" | "restored" | "fallback"), source, message
+    command     a wearer's command (key, stdin): command, arg
     stop        the log was closed: records (how many were logged, by type)
 
 Lines are appended to the file (a service restarted after a crash keeps the earlier session;
@@ -49,7 +50,7 @@ import numpy as np
 
 from ..errors import InputError
 
-EVENT_TYPES = ("start", "frame", "detection", "speech", "utterance", "error", "camera", "stop")
+EVENT_TYPES = ("start", "frame", "detection", "speech", "utterance", "error", "camera", "command", "stop")
 RESERVED = ("t", "frame", "type")
 MAX_ARRAY_ITEMS = 10_000  # larger arrays are logged as a summary, not element by element
 MAX_DEPTH = 12

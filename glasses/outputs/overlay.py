@@ -11,7 +11,8 @@ of ``size`` (width, height) out. It keeps no state between frames.
 Made to be read by low-vision users: thick outlines with a dark edge, text on a dark plate,
 hazards in their own colour, thicker, with a "!" in front. Text is always kept inside the
 image (moved, shrunk, then cut with "..."). OpenCV's fonts draw ASCII only: accents are
-dropped ("café" -> "cafe") and other characters become "?".
+dropped ("café" -> "cafe"), other characters become "?", and text mostly in another script
+(a Korean caption) is not drawn.
 
 Scene coordinates are pixels of the image the perception stage saw: ``scene.frame_size``,
 else the size of ``image``, else ``size``. They are scaled to the output size.
@@ -156,15 +157,21 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
 
 
 def ascii_text(text: str) -> str:
-    """What OpenCV's fonts can draw: accents dropped, other non-ASCII as "?", one line."""
+    """What OpenCV's fonts can draw, on one line: accents dropped, other characters as "?".
+    Text mostly in a script the font lacks (Korean, Chinese...) gives "" rather than "????"."""
     text = " ".join(str(text).split())
     decomposed = unicodedata.normalize("NFKD", text)
-    out = []
+    out, unknown = [], 0
     for ch in decomposed:
         if unicodedata.combining(ch):
             continue
-        out.append(ch if 32 <= ord(ch) < 127 else "?")
-    return "".join(out)
+        if 32 <= ord(ch) < 127:
+            out.append(ch)
+        else:
+            out.append("?")
+            unknown += 1
+    visible = sum(1 for ch in out if ch != " ")
+    return "" if visible and unknown * 2 > visible else "".join(out)
 
 
 @dataclass(frozen=True)
