@@ -117,7 +117,7 @@ def test_bad_flags(capsys, argv, message):
 def test_bad_profile(tmp_path, capsys):
     bad = tmp_path / "p.yaml"
     bad.write_text("%YAML:1.0\n---\nimage_width: 640\n")
-    assert main(["detect", "--profile", str(bad), MESSI]) == 1
+    assert main(["detect", "--camera", str(bad), MESSI]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "lacks 'image_height'" in err
 

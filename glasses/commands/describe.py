@@ -24,7 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--audio-out", type=Path, default=None, metavar="FILE.wav",
                    help="write the speech to this WAV file instead of the speakers")
     p.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
-    p.add_argument("--profile", type=Path, default=None,
+    p.add_argument("--camera", type=Path, default=None, metavar="CAM.yaml",
                    help="camera profile YAML (default: calibration/default.yaml, a generic 65-degree camera)")
     add_runtime_options(p)
     p.set_defaults(func=run)
@@ -54,7 +54,7 @@ def run(args) -> int:
     from ..spatial.camera import load_profile
     from ..spatial.objects import place
 
-    profile = load_profile(args.profile or calibration_dir() / "default.yaml")
+    profile = load_profile(args.camera or calibration_dir() / "default.yaml")
     detector = load_detector(args.precision, RuntimeOptions(threads=args.threads))
     settings = SpeechSettings(lang=args.lang)
     speaker = SpeechWorker(settings) if args.speak and args.audio_out is None else None

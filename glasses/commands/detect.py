@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
                        description="Find objects in images and say where they are (clock face, metres).")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
     p.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
-    p.add_argument("--profile", type=Path, default=None,
+    p.add_argument("--camera", type=Path, default=None, metavar="CAM.yaml",
                    help="camera profile YAML (default: calibration/default.yaml, a generic 65-degree camera)")
     add_runtime_options(p)
     p.set_defaults(func=run)
@@ -28,7 +28,7 @@ def run(args) -> int:
     from ..spatial.camera import load_profile
     from ..spatial.objects import place
 
-    profile = load_profile(args.profile or calibration_dir() / "default.yaml")
+    profile = load_profile(args.camera or calibration_dir() / "default.yaml")
     detector = load_detector(args.precision, RuntimeOptions(threads=args.threads))
     failures = 0
     for name in args.images:
