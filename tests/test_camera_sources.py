@@ -12,7 +12,7 @@ import pytest
 
 from glasses.camera import EndOfStream, Frame, open_source
 from glasses.camera.fakes import FakeClock, FlakyCamera, frame_number
-from glasses.camera.live import Backoff, LiveSource
+from glasses.camera.live import Backoff, LiveSource, cv2_capture_factory
 from glasses.camera.sources import NO_CAMERA
 from glasses.errors import InputError
 
@@ -44,6 +44,13 @@ def wait_for(cond, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.005)
     return False
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind():
+    yield
+    left = [t.name for t in threading.enumerate() if t.name.startswith("glasses-camera")]
+    assert not left, f"threads still running after the test: {left}"
 
 
 # -- files and folders --------------------------------------------------------------------
@@ -219,6 +226,25 @@ def test_close_does_not_hang_on_a_capture_blocked_in_read():
     assert time.monotonic() - t < 1.0 and src.status == "ended"
     release.set()
     assert wait_for(lambda: not src.running)
+
+
+def test_live_source_over_a_real_opencv_capture_reconnects_at_its_end(clip):
+    # A video file read as if it were a stream: at its end reads fail, the source reports the
+    # feed lost, reopens it through OpenCV and the frames come back.
+    factory = cv2_capture_factory(str(clip), cv2.CAP_FFMPEG)
+    with LiveSource(factory, name="file as stream", backoff=FAST_BACKOFF) as src:
+        assert src.fps == FPS
+        assert wait_for(lambda: src.stats.reconnects >= 1)
+        f = src.read(timeout=2)
+        assert f is not None and f.image.shape == (48, 64, 3)
+    assert src.stats.grabbed > N_FRAMES and not src.running
+
+
+def test_unreachable_stream_is_an_input_error_without_the_password():
+    with pytest.raises(InputError) as err:
+        open_source("rtsp://user:secret@127.0.0.1:9/stream")
+    msg = str(err.value)
+    assert "cannot open" in msg and "secret" not in msg and "user:***@" in msg and "\n" not in msg
 
 
 def test_live_source_that_cannot_open_says_so_in_one_line():

@@ -8,6 +8,7 @@ device in the middle of a read. A capture is anything with ``read() -> (ok, imag
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -231,14 +232,21 @@ def _one_line(e: BaseException) -> str:
 
 
 def cv2_capture_factory(target: int | str, api: int = cv2.CAP_ANY, *, params: tuple[int, ...] = (),
-                        size: OutputSize = OutputSize()) -> CaptureFactory:
-    """A factory opening cv2.VideoCapture(target, api, params); asks for size when given."""
+                        size: OutputSize = OutputSize(), label: str | None = None,
+                        hint: str = "is it plugged in and not used by another program?") -> CaptureFactory:
+    """A factory opening cv2.VideoCapture(target, api, params); asks for size when given.
+
+    label names the target in errors (a URL without its password); hint ends the error.
+    """
+    shown = label if label is not None else repr(target)
 
     def open_capture() -> cv2.VideoCapture:
+        if isinstance(target, int) and api == cv2.CAP_V4L2 and not os.path.exists(f"/dev/video{target}"):
+            raise OSError(f"no /dev/video{target}; is the camera plugged in?")
         cap = cv2.VideoCapture(target, api, list(params))
         if not cap.isOpened():
             cap.release()
-            raise OSError(f"OpenCV cannot open {target!r}")
+            raise OSError(f"OpenCV cannot open {shown}; {hint}")
         if size.width:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, size.width)
         if size.height:

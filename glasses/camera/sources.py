@@ -87,12 +87,15 @@ def open_source(spec: str | int | None, *, fast: bool = False, loop: bool = Fals
         if not cv2.videoio_registry.hasBackend(cv2.CAP_GSTREAMER):
             raise InputError("this OpenCV is built without GStreamer, so it cannot open a pipeline; use an "
                              "rtsp:// URL or a camera index, or an OpenCV built with GStreamer")
-        return LiveSource(cv2_capture_factory(text, cv2.CAP_GSTREAMER, size=size), name="gstreamer", **live)
+        factory = cv2_capture_factory(text, cv2.CAP_GSTREAMER, size=size, label="the GStreamer pipeline",
+                                      hint="check it with gst-launch-1.0")
+        return LiveSource(factory, name="gstreamer", **live)
     if text.lower().startswith(URL_SCHEMES):
         params = (cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, NETWORK_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC,
                   NETWORK_TIMEOUT_MS)
-        return LiveSource(cv2_capture_factory(text, cv2.CAP_FFMPEG, params=params, size=size),
-                          name=_redact(text), **live)
+        factory = cv2_capture_factory(text, cv2.CAP_FFMPEG, params=params, size=size, label=_redact(text),
+                                      hint="is the stream up and the address right?")
+        return LiveSource(factory, name=_redact(text), **live)
     if "://" in text:
         raise InputError(f"source '{_redact(text)}': unsupported URL scheme; {ALLOWED}")
     path = Path(text).expanduser()
