@@ -136,7 +136,7 @@ def _first_camera_or_demo(cameras, demo_clip, play: dict, live: dict, size: Outp
     clip = demo_clip if demo_clip is not None else demo_clip_path()
     if not clip.is_file():
         raise InputError(f"no camera found, and the demo clip {clip} is missing; pass --source ({ALLOWED})")
-    log.warning("%s (%s)", NO_CAMERA, clip)
+    log.info("%s (%s)", NO_CAMERA, clip)  # the caller says it, from fallback_reason
     src: PlaybackSource = open_video_file(clip, **play)
     src.fallback_reason = NO_CAMERA
     return src
