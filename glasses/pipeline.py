@@ -264,6 +264,9 @@ class Assistant:
         reason = getattr(self.source, "fallback_reason", None)
         if reason:
             self.events.log("camera", None, state="fallback", source=self.source.name, message=reason)
+            lang = self.narrator.config.lang
+            text = "No camera found. Playing the demo clip." if lang == "en" else "카메라가 없어 데모 영상을 재생합니다."
+            self._say(Utterance(text, 2, "camera fallback", lang, self.state.t), None)
         try:
             while not stop.is_set():
                 if not self._drain_commands(self.state.t, None):

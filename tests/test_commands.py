@@ -1,8 +1,11 @@
 """models, bench and doctor through main(argv): output shapes (no wall-clock assertions)."""
 
 import json
+from pathlib import Path
 
 from glasses.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def lines(capsys):
@@ -18,7 +21,7 @@ def test_models_list_and_verify(capsys):
 
 
 def test_bench_json_shape(capsys):
-    assert main(["bench", "--json", "--repeats", "1"]) == 0
+    assert main(["bench", "--json", "--repeats", "1", "--sections", "detector"]) == 0
     (report,) = lines(capsys)
     det = report["detector"]
     for key in ("fp32_ms", "int8_ms", "speedup", "fidelity_f1"):
@@ -44,3 +47,27 @@ def test_doctor(capsys):
     assert all(set(c) == {"area", "ok", "detail", "fix"} for c in checks)
     assert all(c["fix"] for c in checks if not c["ok"]), "every failing check says how to fix it"
     assert code == 0  # models and OpenCV are fine in this checkout
+
+
+def test_bench_sections_validated(capsys):
+    assert main(["bench", "--sections", "detector,gpu"]) == 1
+    assert "--sections must be a comma-separated list of detector, pipeline" in capsys.readouterr().err
+
+
+def test_pipeline_bench_on_a_short_clip(tmp_path):
+    import cv2
+
+    from glasses.bench import pipeline_bench
+
+    clip = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    frame = cv2.imread(str(ROOT / "models/images/bench/vtest_0300.jpg"))
+    for _ in range(20):
+        writer.write(frame)
+    writer.release()
+    p = pipeline_bench(clip, live_seconds=1.0, memory_frames=10)
+    assert p["frames"] == 20 and p["detector_fps"] > 0 and p["fast_fps"] > 0
+    assert 0 < p["fast_ratio"] <= 1.05  # the loop cannot beat its own detector calls
+    assert p["live_frames"] > 0 and p["live_latency_ms"]["p95"] > 0
+    assert p["startup_to_exit_s"] is not None
+    assert p["memory"]["frames"] == 10 and p["memory"]["rss_mb_max"] > 50

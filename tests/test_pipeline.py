@@ -206,3 +206,15 @@ def test_bad_run_arguments(capsys, args, message):
     assert main(["run", "--headless", "--no-speech", *args]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_no_camera_falls_back_to_the_demo_clip(monkeypatch, capsys):
+    import glasses.camera.sources as sources
+    from glasses.cli import main
+
+    monkeypatch.setattr(sources, "list_video_devices", lambda: [])
+    assert main(["run", "--headless", "--no-speech", "--json", "--fast", "--max-frames", "5"]) == 0
+    out = capsys.readouterr()
+    assert "no camera" in out.err.lower() and "demo" in out.err.lower()
+    summary = json.loads(out.out.strip().splitlines()[-1])
+    assert summary["frames"] == 5

@@ -17,23 +17,69 @@ def add_parser(sub) -> None:
     p.add_argument("--images", type=Path, default=None, help="folder of images (default: models/images/bench)")
     p.add_argument("--repeats", type=positive_int, default=5, help="passes over the images (default 5)")
     p.add_argument("--threads", type=positive_int, default=1, help="intra-op threads (default 1)")
+    p.add_argument("--sections", default="detector,pipeline", metavar="LIST",
+                   help="comma-separated: detector, pipeline (default both; about a minute together)")
+    p.add_argument("--soak", type=positive_int, default=None, metavar="FRAMES",
+                   help="also run the loop for FRAMES frames and report memory (RSS) growth; "
+                        "10000 frames take about 7 minutes here")
     p.set_defaults(func=run)
 
 
+SECTIONS = ("detector", "pipeline")
+
+
 def run(args) -> int:
-    from ..bench import BenchOptions, detector_bench, machine_info
+    from ..bench import BenchOptions, detector_bench, machine_info, pipeline_bench, soak
+    from ..camera.sources import demo_clip_path
+    from ..errors import InputError
     from ..paths import models_dir
 
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    bad = [s for s in sections if s not in SECTIONS]
+    if bad or not sections:
+        raise InputError(f"--sections must be a comma-separated list of {', '.join(SECTIONS)}, got {args.sections!r}")
     folder = args.images or models_dir() / "images" / "bench"
     progress = (lambda s: print(s, file=sys.stderr, flush=True))
-    det = detector_bench(BenchOptions(images=folder, repeats=args.repeats, threads=args.threads), progress)
-    report = {"detector": det, "machine": machine_info()}
+    report = {}
+    if "detector" in sections:
+        report["detector"] = detector_bench(BenchOptions(images=folder, repeats=args.repeats, threads=args.threads),
+                                            progress)
+    if "pipeline" in sections:
+        report["pipeline"] = pipeline_bench(demo_clip_path(), threads=args.threads, progress=progress)
+    if args.soak:
+        report["soak"] = soak(demo_clip_path(), args.soak, threads=args.threads, progress=progress)
+    report["machine"] = machine_info()
     if args.json:
         emit_json(report)
         return 0
     m = report["machine"]
     print(f"machine: {m['processor']} ({m['machine']}), onnxruntime {m['onnxruntime']}, "
           f"int8 dot-product: {'yes' if m['int8_dot_product'] else 'no'}")
+    if "detector" in report:
+        _print_detector(report["detector"])
+    if "pipeline" in report:
+        _print_pipeline(report["pipeline"])
+    if "soak" in report:
+        s = report["soak"]
+        print(f"soak: a glasses run over {s['frames']} frames ({s['seconds']} s): RSS {s['rss_mb_warm']} MB after "
+              f"warm-up, {s['rss_mb_end']} MB at the end, max {s['rss_mb_max']} MB, growth {s['rss_growth_mb']} MB")
+    return 0
+
+
+def _print_pipeline(p: dict) -> None:
+    lat = p["live_latency_ms"]
+    print(f"pipeline on the demo clip ({p['frames']} frames, 640x480), int8:")
+    print(f"  --fast: loop {p['fast_fps']:.1f} fps vs detector alone {p['detector_fps']:.1f} fps "
+          f"= {p['fast_ratio']:.2f}")
+    print(f"  live-paced {p['live_fps_source']:g} fps: {p['live_frames']} frames processed, {p['live_dropped']} "
+          f"dropped to stay current; latency p50 {lat['p50']} ms, p95 {lat['p95']} ms")
+    print(f"  start-up: a fresh 'glasses run --max-frames 1' took {p['startup_to_exit_s']} s from exec to exit")
+    m = p["memory"]
+    print(f"  memory: a glasses run over {m['frames']} frames: RSS {m['rss_mb_warm']} MB after warm-up, "
+          f"{m['rss_mb_end']} MB at the end (max {m['rss_mb_max']} MB)")
+
+
+def _print_detector(det: dict) -> None:
     print(f"detector on {det['images']} images x {det['repeats']} passes, {det['threads']} thread(s), "
           f"score >= {det['score_threshold']}:")
     print(f"  {'':6} {'median ms':>10} {'p25-p75':>14} {'inference ms':>13}")
@@ -43,4 +89,3 @@ def run(args) -> int:
     print(f"  speedup {det['speedup']:.2f}x (inference only {det['inference_speedup']:.2f}x)")
     print(f"  fidelity F1 {det['fidelity_f1']:.3f} ({det['matched']} matched; fp32 {det['fp32_detections']}, "
           f"int8 {det['int8_detections']} detections)")
-    return 0
