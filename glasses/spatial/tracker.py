@@ -1,12 +1,14 @@
 """Multi-object tracker: stable ids, smoothed boxes, velocities and time to contact.
 
-Per class, tracks are matched to detections by IoU with their predicted box (centre distance as
-a fallback for small or fast boxes) and an optimal assignment; each track's box runs through a
-constant-velocity Kalman filter (centre and size, one 2-state filter per coordinate), so an id
-survives a few missed frames and two objects crossing. Time to contact comes from how fast the
-box grows: for an object approaching at constant speed the inverse of its image size falls
-linearly to zero at contact, so a weighted least-squares line through 1/size over the last
-second gives TTC = -(1/size now) / slope, with no lag bias.
+Per class, tracks are matched to detections by IoU with their predicted box, by an optimal
+assignment (overlapping pairs first, then centre distance as a fallback for small or fast boxes);
+each track's box runs through a constant-velocity Kalman filter (centre and size, one 2-state
+filter per coordinate), so an id survives a few missed frames and two objects crossing.
+
+Time to contact comes from how fast the box grows: for an object approaching at constant speed
+the inverse of its image size falls linearly to zero at contact, so a weighted least-squares
+line through 1/size over the last second gives TTC = -(1/size now) / slope, with no lag bias.
+It is reported only when the growth stands out of the box jitter (a t-test on the slope).
 
 Time is passed in (seconds, any origin); going backwards raises ValueError. No clock, no
 global state: the same inputs always give the same tracks and events.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,15 +45,15 @@ class TrackerConfig:
     ttc_min_span_s: float = 0.3  # ... spread over at least this long
     ttc_z: float = 3.0  # growth must exceed this many standard errors to count
     ttc_noise: float = 0.02  # box sizes jitter at least this much (a fraction), whatever the fit says
+    ttc_max_jump: float = 0.25  # a size this far (a fraction) from the predicted one is not used
     ttc_max_s: float = 60.0  # slower growth than this reports no TTC
     approach_ttc_s: float = 3.0  # TTC below this (and growing): "approaching"
     size: str = "height"  # what TTC measures: box "height" or "sqrt_area"
     border_px: float = 2.0  # a box this close to the image edge is cut: its size is not used
 
     def __post_init__(self) -> None:
-        for key in ("min_hits", "ttc_min_obs"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if self.min_hits < 1:
+            raise ValueError(f"min_hits must be >= 1, got {self.min_hits}")
         if self.ttc_min_obs < 3:
             raise ValueError(f"ttc_min_obs must be >= 3 (a line and its error), got {self.ttc_min_obs}")
         for key in ("max_missed", "tentative_max_missed"):
@@ -61,7 +64,7 @@ class TrackerConfig:
         if self.max_size_ratio < 1.0:
             raise ValueError(f"max_size_ratio must be >= 1, got {self.max_size_ratio}")
         for key in ("center_gate", "accel_noise", "measurement_noise", "ttc_window_s", "ttc_z",
-                    "ttc_min_span_s", "ttc_noise",
+                    "ttc_min_span_s", "ttc_noise", "ttc_max_jump",
                     "ttc_max_s", "approach_ttc_s", "border_px"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
@@ -142,9 +145,18 @@ class TrackerUpdate:
 # time to contact
 
 
-@dataclass(frozen=True)
-class GrowthFit:
-    """Weighted line through 1/size over time: 1/size(t) = a + b (t - t_ref)."""
+def _t_quantile(z: float, dof: int) -> float:
+    """Student's t with ``dof`` degrees of freedom at the tail probability of z normal standard
+    deviations (Cornish-Fisher, two terms: within 5 % from 6 dof, low below): with few points the
+    scatter itself is uncertain, so the bar is higher."""
+    if dof < 1:
+        return math.inf
+    return z + (z ** 3 + z) / (4 * dof) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * dof * dof)
+
+
+class GrowthFit(NamedTuple):
+    """Weighted line through 1/size over time: 1/size(t) = a + b (t - t_ref). (A named tuple: one
+    is made per track per frame.)"""
 
     a: float
     b: float
@@ -162,7 +174,7 @@ class GrowthFit:
     def ttc(self, t: float, z: float = 3.0, max_s: float = 60.0, noise_floor: float = 0.0) -> float | None:
         """Time to contact at time t; None unless the size grows by more than z standard errors
         and contact is less than max_s away."""
-        if self.b >= 0 or -self.b <= z * self.se_b(noise_floor):
+        if self.b >= 0 or -self.b <= _t_quantile(z, self.n - 2) * self.se_b(noise_floor):
             return None
         ttc = -(self.a + self.b * (t - self.t_ref)) / self.b
         if ttc > max_s:
@@ -372,12 +384,15 @@ def assign_in_tiers(cost: np.ndarray, tier: float = 1.0) -> list[tuple[int, int]
     made through the looser centre-distance fallback."""
     cost = np.asarray(cost, np.float64)
     first = assign(np.where(cost < tier, cost, np.inf))
-    rows = np.setdiff1d(np.arange(cost.shape[0]), [r for r, _ in first])
-    cols = np.setdiff1d(np.arange(cost.shape[1]), [c for _, c in first])
-    if not len(rows) or not len(cols):
+    taken_r, taken_c = {r for r, _ in first}, {c for _, c in first}
+    rows = [r for r in range(cost.shape[0]) if r not in taken_r]
+    cols = [c for c in range(cost.shape[1]) if c not in taken_c]
+    if not rows or not cols:
         return first
-    second = assign(cost[np.ix_(rows, cols)])
-    return sorted(first + [(int(rows[r]), int(cols[c])) for r, c in second])
+    rest = cost[np.ix_(rows, cols)]
+    if not np.isfinite(rest).any():
+        return first
+    return sorted(first + [(rows[r], cols[c]) for r, c in assign(rest)])
 
 
 def match_cost(predicted: np.ndarray, detected: np.ndarray, missed: np.ndarray,
@@ -385,20 +400,23 @@ def match_cost(predicted: np.ndarray, detected: np.ndarray, missed: np.ndarray,
     """Cost of giving each detection to each track: 1 - IoU where the IoU reaches iou_min, else
     1 + centre distance in box sizes within the gate (widened by half for every missed frame),
     inf where neither holds or the sizes differ by more than max_size_ratio."""
-    iou = iou_matrix(predicted, detected)
-    pc = (predicted[:, :2] + predicted[:, 2:]) / 2
-    dc = (detected[:, :2] + detected[:, 2:]) / 2
-    pwh = np.maximum(predicted[:, 2:] - predicted[:, :2], 1.0)
-    dwh = np.maximum(detected[:, 2:] - detected[:, :2], 1.0)
-    p_size = np.sqrt(pwh[:, 0] * pwh[:, 1])
-    d_size = np.sqrt(dwh[:, 0] * dwh[:, 1])
-    ratio = p_size[:, None] / d_size[None, :]
-    ratio = np.maximum(ratio, 1.0 / ratio)
-    dist = np.hypot(pc[:, None, 0] - dc[None, :, 0], pc[:, None, 1] - dc[None, :, 1])
-    dist = dist / ((p_size[:, None] + d_size[None, :]) / 2)
+    p, d = predicted[:, None, :], detected[None, :, :]
+    pw, ph = p[..., 2] - p[..., 0], p[..., 3] - p[..., 1]
+    dw, dh = d[..., 2] - d[..., 0], d[..., 3] - d[..., 1]
+    ix = np.minimum(p[..., 2], d[..., 2]) - np.maximum(p[..., 0], d[..., 0])
+    iy = np.minimum(p[..., 3], d[..., 3]) - np.maximum(p[..., 1], d[..., 1])
+    inter = np.maximum(ix, 0.0) * np.maximum(iy, 0.0)
+    union = pw * ph + dw * dh - inter
+    iou = inter / np.maximum(union, 1e-9)
+    p_size = np.sqrt(np.maximum(pw, 1.0) * np.maximum(ph, 1.0))
+    d_size = np.sqrt(np.maximum(dw, 1.0) * np.maximum(dh, 1.0))
+    ratio = np.maximum(p_size / d_size, d_size / p_size)
+    dist = np.hypot(p[..., 0] + p[..., 2] - d[..., 0] - d[..., 2],
+                    p[..., 1] + p[..., 3] - d[..., 1] - d[..., 3]) / (p_size + d_size)  # halves cancel
     gate = config.center_gate * (1.0 + 0.5 * np.asarray(missed, np.float64))[:, None]
     cost = np.where(iou >= config.iou_min, 1.0 - iou, np.where(dist <= gate, 1.0 + dist, np.inf))
-    return np.where(ratio <= config.max_size_ratio, cost, np.inf)
+    cost[ratio > config.max_size_ratio] = np.inf
+    return cost
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,6 +546,7 @@ class Tracker:
                 raise TypeError(f"detections must be Detection objects, got {type(d).__name__}")
 
         self._filter.predict(dt)
+        predicted = self._filter.x[:, 2:].tolist()  # (w, h) per track, before this frame's boxes
         for st in self._tracks:
             st.det_index = st.detection = None
             st.age += 1
@@ -543,7 +562,7 @@ class Tracker:
             st.hits += 1
             st.missed = 0
             st.last_seen, st.score, st.det_index, st.detection = t, det.score, di, det
-            self._observe(st, det.box, t, image_size)
+            self._observe(st, det.box, t, image_size, predicted[ti])
         fresh = [di for di in range(len(items)) if di not in matched_dets]
         if fresh:
             self._filter.add(np.array([items[di].box for di in fresh], np.float64))
@@ -584,8 +603,11 @@ class Tracker:
         events.sort(key=lambda e: (order[e.kind], e.track_id))
         return TrackerUpdate(t, tuple(tracks), tuple(events))
 
-    def _observe(self, st: _State, box: Box, t: float, image_size) -> None:
-        """Add a box size (unless the image edge cuts the box) to the track's growth window, refit."""
+    def _observe(self, st: _State, box: Box, t: float, image_size,
+                 predicted: list[float] | None = None) -> None:
+        """Add the box's size to the track's growth window and refit; not when the image edge cuts
+        the box, nor when the size jumps away from the predicted one (a partial occlusion, a
+        detection that was someone else's)."""
         cfg = self.config
         x1, y1, x2, y2 = box
         by_height = cfg.size == "height"
@@ -594,6 +616,9 @@ class Tracker:
             w, h, e = image_size[0], image_size[1], cfg.border_px
             cut = y1 <= e or y2 >= h - e or (not by_height and (x1 <= e or x2 >= w - e))
         size = (y2 - y1) if by_height else math.sqrt((x2 - x1) * (y2 - y1))
+        if predicted is not None and size > 0:
+            expected = predicted[1] if by_height else math.sqrt(predicted[0] * predicted[1])
+            cut = cut or abs(size / expected - 1.0) > cfg.ttc_max_jump
         if not cut and size > 0:
             st.obs.add(t, size)
         else:
