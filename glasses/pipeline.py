@@ -29,11 +29,11 @@ from .spatial.objects import PlacedObject, place
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("describe", "read", "repeat", "stop", "quit", "where")
+COMMANDS = ("describe", "read", "repeat", "stop", "quit", "where", "route")
 KEYS = {ord("d"): "describe", ord(" "): "describe", ord("r"): "read", ord("a"): "repeat",
-        ord("s"): "stop", ord("q"): "quit", 27: "quit"}
+        ord("s"): "stop", ord("q"): "quit", 27: "quit", ord("w"): "route"}
 HELP = ("commands: describe (d, space), read (r), repeat (a), stop (s: stop speaking), "
-        "where LABEL, quit (q, Esc)")
+        "where LABEL, route (w: the way to the destination), quit (q, Esc)")
 
 
 def parse_command(line: str) -> tuple[str, str] | None:
@@ -42,7 +42,8 @@ def parse_command(line: str) -> tuple[str, str] | None:
     if not words:
         return None
     aliases = {"d": "describe", "r": "read", "a": "repeat", "again": "repeat", "s": "stop",
-               "silence": "stop", "q": "quit", "exit": "quit", "where's": "where"}
+               "silence": "stop", "q": "quit", "exit": "quit", "where's": "where", "w": "route",
+               "way": "route"}
     cmd = aliases.get(words[0], words[0])
     if cmd not in COMMANDS:
         return None
@@ -111,7 +112,7 @@ class Assistant:
 
     def __init__(self, source, detector, camera, narrator: Narrator, announcer, events,
                  tracker=None, recorder=None, display=None, options: LoopOptions = LoopOptions(),
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, stages: list | None = None):
         self.source = source
         self.detector = detector
         self.camera = camera
@@ -123,6 +124,7 @@ class Assistant:
         self.display = display
         self.options = options
         self.clock = clock
+        self.stages = list(stages or [])  # WorkerStage objects (glasses.stages): markers, text, hands
         self.commands: queue.Queue[tuple[str, str]] = queue.Queue()
         self.state = WorldState()
         self.summary = LoopSummary()
@@ -145,8 +147,15 @@ class Assistant:
                 speech.stop()
             self.events.log("command", self.state.frame, command="stop")
             return True
-        if name == "describe":
+        answers = [u for st in self.stages for u in st.command(name, arg, t)]
+        if answers:  # a stage that owns this command (the route stage for "route", text for "read")
+            for u in answers:
+                self._say(u, capture_ts)
+        elif name == "describe":
             self._say(self.narrator.request(t, self.state.placed), capture_ts)
+        elif name == "route":
+            self._say(Utterance("No route is set. Start with --route FILE --to PLACE.", 2, "requested: route",
+                                self.narrator.config.lang, t), capture_ts)
         elif name == "repeat":
             if self.state.last_said is not None:
                 u = self.state.last_said
@@ -219,7 +228,22 @@ class Assistant:
                 self.state.placed = placed
                 for u in self.narrator.update(t, placed):
                     self._say(u, frame.capture_ts)
+        self._run_stages(frame, t)
         return self._render(frame)
+
+    def _run_stages(self, frame: Frame, t: float) -> None:
+        for st in self.stages:
+            st.submit(frame, t)
+            out = st.poll()
+            while st.errors:
+                self.summary.errors += 1
+                self.events.log("error", frame.index, stage=st.name, message=st.errors.pop(0))
+            if out is None:
+                continue
+            for record in out.events:
+                self.events.write(record, out.frame_index)
+            for u in out.utterances:
+                self._say(u, frame.capture_ts)
 
     def _track(self, detections, objects: list[PlacedObject], t: float,
                index: int) -> tuple[list[Placed], list[int | None]]:
@@ -247,7 +271,11 @@ class Assistant:
         status = f"{fps:4.1f} fps  {self.source.name}"
         if getattr(self.source, "status", "ok") == "lost":
             status += "  CAMERA LOST"
-        scene = OverlayScene(boxes=tuple(boxes), status=status, caption=self.state.caption)
+        extra = [st.overlay() for st in self.stages]
+        scene = OverlayScene(boxes=tuple(boxes) + tuple(b for o in extra for b in o.boxes),
+                             quads=tuple(q for o in extra for q in o.quads),
+                             arrows=tuple(a for o in extra for a in o.arrows),
+                             status=status, caption=self.state.caption)
         return render(frame.image, scene, frame.size, mode=self.options.display_mode)
 
     def _fps(self) -> float:
