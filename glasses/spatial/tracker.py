@@ -19,11 +19,15 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ..perception.types import Detection, Detections
+
+if TYPE_CHECKING:
+    from ..audio.phrases import Placed
+    from .objects import PlacedObject
 
 Box = tuple[float, float, float, float]
 EVENT_KINDS = ("appeared", "left", "approaching")
@@ -645,12 +649,13 @@ class Tracker:
 # for the narrator
 
 
-def placed_with_tracks(placed, update: TrackerUpdate, confirmed_only: bool = True) -> list:
+def placed_with_tracks(placed: list[PlacedObject], update: TrackerUpdate,
+                       confirmed_only: bool = True) -> list[Placed]:
     """The narrator's objects (glasses.audio.phrases.Placed) for ``place(dets)`` and
     ``tracker.update(dets, t)`` of the same Detections: each with its track id and time to
     contact. ``confirmed_only`` leaves out detections whose track is not confirmed yet (one-frame
     false positives are then never announced)."""
-    from ..audio.phrases import Placed  # the output stage's type; imported only when asked for
+    from ..audio.phrases import Placed  # noqa: F811 - the output stage's type, imported when asked for
 
     by_index = {tr.detection_index: tr for tr in update.tracks if tr.detection_index is not None}
     out = []
