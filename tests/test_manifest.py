@@ -30,6 +30,8 @@ def test_committed_files_match_the_manifest():
     assert {s.precision for s in specs.values() if s.task == "detector"} == {"fp32", "int8"}
     for spec in specs.values():
         assert check_file(spec) == spec.path
+        assert spec.license and spec.build == "glasses models build"
+    for spec in (s for s in specs.values() if s.task == "detector"):
         assert spec.source["registry"] == "npm" and spec.source["version"]
         assert spec.license and spec.build == "glasses models build"
         assert len(spec.labels_list()) == 80

@@ -8,7 +8,10 @@
 2. ``models/nanodet.json`` + ``.bin`` inside it -> ONNX with the project's own converter
    (glasses.models.tfjs_onnx): nanodet-fp32.onnx.
 3. Static int8 quantization calibrated on models/images/calib: nanodet-int8.onnx.
-4. models/manifest.toml is rewritten with the files' SHA-256.
+4. The text-reading models (PP-OCRv6 small det + rec) are copied byte for byte out of the
+   PyPI wheel rapidocr==3.10.0 (``pip download --no-deps`` into models/.cache/, never
+   installed; its SHA-256 is checked): see glasses.models.ocr_build.
+5. models/manifest.toml is rewritten with the files' SHA-256.
 
 With --check nothing in models/ changes: the files are built in a temporary folder and
 compared with the committed ones (same bytes, or else how far the outputs differ).
@@ -88,7 +91,7 @@ def extract(tarball: Path, dest: Path) -> Path:
     return dest / "nanodet.json"
 
 
-def manifest_doc(fp32: Path, int8: Path, recipe: dict, calib_count: int) -> dict:
+def manifest_doc(fp32: Path, int8: Path, recipe: dict, calib_count: int, ocr: dict | None = None) -> dict:
     source = {"registry": "npm", "package": PACKAGE, "version": VERSION, "tarball": TARBALL,
               "tarball_sha256": TARBALL_SHA256, "paths": ["package/models/nanodet.json", "package/models/nanodet.bin"],
               "upstream": "RangiLyu/nanodet (NanoDet, COCO-80, 416x416)"}
@@ -100,6 +103,7 @@ def manifest_doc(fp32: Path, int8: Path, recipe: dict, calib_count: int) -> dict
                                        "(float16-stored weights widened to float32)"},
         "nanodet-int8": {"file": int8.name, "sha256": sha256_of(int8), "precision": "int8", **common,
                          "quantization": {**recipe, "calibration_images": f"models/images/calib ({calib_count} images)"}},
+        **(ocr or {}),
     }}
 
 
@@ -132,10 +136,14 @@ def build(models: Path, source: Path | None = None, out: Path | None = None, log
         int8 = out / "nanodet-int8.onnx"
         with atomic_path(int8) as t:
             quantize(fp32, t, calib, lambda im: preprocess(im, cfg), recipe)
-    doc = manifest_doc(fp32, int8, recipe.to_dict(), len(calib))
+    from .ocr_build import extract_ocr, fetch_wheel, manifest_entries
+
+    wheel = fetch_wheel(models / ".cache", log)
+    ocr = manifest_entries(extract_ocr(wheel, out, log))
+    doc = manifest_doc(fp32, int8, recipe.to_dict(), len(calib), ocr)
     if in_place:
         atomic_write_text(models / MANIFEST_NAME, dumps(doc, header=MANIFEST_HEADER))
-        log(f"wrote {fp32.name}, {int8.name} and {MANIFEST_NAME}")
+        log(f"wrote {fp32.name}, {int8.name}, the text models and {MANIFEST_NAME}")
     return BuildResult(fp32, int8, doc)
 
 
