@@ -101,14 +101,14 @@ def test_new_object_said_once_then_cooldown_then_again():
 
 
 def test_cooldown_is_configurable():
-    n = Narrator(NarratorConfig(cooldown_s=2.0))
+    n = Narrator(NarratorConfig(cooldown_s=2.0, min_gap_s=0.0))
     assert n.update(0.0, [P("dog", 2, 3.0)])
     assert n.update(1.0, []) == []
     assert n.update(2.5, [P("dog", 2, 3.0)])
 
 
 def test_cooldown_is_per_label_and_direction():
-    n = Narrator()
+    n = Narrator(NarratorConfig(min_gap_s=0.0))
     assert n.update(0.0, [P("person", 12, 4.0)])
     out = n.update(1.0, [P("person", 12, 4.0), P("person", 3, 2.0), P("dog", 12, 3.0)])
     texts = [u.text for u in out]
@@ -124,7 +124,7 @@ def test_a_moving_object_in_the_same_direction_is_not_new():
 
 def test_tracker_ids_key_objects():
     assert object_key(P("person", 12, track_id=7)) == "person#7"
-    n = Narrator()
+    n = Narrator(NarratorConfig(min_gap_s=0.0))
     assert n.update(0.0, [P("person", 12, 4.0, track_id=1)])
     out = n.update(0.5, [P("person", 12, 4.0, track_id=1), P("person", 12, 6.0, track_id=2)])
     assert len(out) == 1 and out[0].reason == "new: person#2"
@@ -140,7 +140,7 @@ def test_grouping_new_people_into_one_utterance():
 
 
 def test_more_of_a_label_is_a_change():
-    n = Narrator(NarratorConfig(cooldown_s=0.0))
+    n = Narrator(NarratorConfig(cooldown_s=0.0, min_gap_s=0.0))
     assert n.update(0.0, [P("person", 12, 4.0)])
     out = n.update(0.5, [P("person", 12, 4.0), P("person", 12, 5.0)])
     assert [u.text for u in out] == ["Two people ahead, 12 o'clock, nearest 4 metres."]
@@ -223,3 +223,35 @@ def test_utterance_validated():
         Utterance("  ", Priority.HAZARD, "x")
     assert Utterance("hi", 3, "x").priority is Priority.HAZARD
     assert Priority.HAZARD > Priority.REQUESTED > Priority.NEW_OBJECT > Priority.AMBIENT
+
+
+def test_a_tracked_object_in_a_new_track_is_not_news():
+    n = Narrator(NarratorConfig(min_gap_s=0.0))
+    assert n.update(0.0, [P("car", 1, 20.0, 30, track_id=26)])
+    assert n.update(1.0, [P("car", 1, 20.0, 30, track_id=31)]) == []  # same car, tracker lost it once
+
+
+def test_budget_holds_news_back_but_not_hazards():
+    n = Narrator(NarratorConfig(min_gap_s=3.0))
+    assert n.update(0.0, [P("dog", 9, 8.0, -90)])
+    assert n.update(1.0, [P("dog", 9, 8.0, -90), P("bench", 3, 8.0, 90)]) == []  # too soon after the dog
+    hazard = n.update(1.5, [P("dog", 9, 8.0, -90), P("bench", 3, 8.0, 90), P("car", 12, 3.0)])
+    assert [u.priority for u in hazard] == [Priority.HAZARD]  # hazards are never held back
+    later = n.update(4.0, [P("dog", 9, 8.0, -90), P("bench", 3, 8.0, 90), P("car", 12, 3.0)])
+    assert [u.text for u in later] == ["Bench, 3 o'clock, 8 metres."]  # held back, then said
+
+
+def test_held_back_news_is_dropped_when_it_is_gone():
+    n = Narrator(NarratorConfig(min_gap_s=3.0))
+    assert n.update(0.0, [P("dog", 9, 8.0, -90)])
+    assert n.update(1.0, [P("bench", 3, 8.0, 90)]) == []
+    assert n.update(4.0, []) == []
+    assert n.update(5.0, [P("cup", 12)]) != []  # the bench is no longer news to catch up on
+
+
+def test_at_most_max_per_minute():
+    n = Narrator(NarratorConfig(max_per_minute=12, hazard_reserve=4, min_gap_s=0.0, cooldown_s=0.0))
+    said = 0
+    for i in range(120):  # a new object every half second for a minute
+        said += len(n.update(i * 0.5, [P(["dog", "cat", "bench", "chair"][i % 4], 1 + i % 12, 8.0)]))
+    assert said == 8  # the other 4 of the 12 are kept for hazards
