@@ -36,13 +36,13 @@ LICENSE = ("Apache-2.0 (PyPI package rapidocr 3.10.0 by RapidAI; models PP-OCRv6
            "Apache-2.0). See models/NOTICE.")
 
 DET_INPUT = {
-    "name": "x", "shape": [1, 3, "H", "W"], "layout": "NCHW", "color": "RGB", "scale": "1/255",
+    "name": "x", "shape": [1, 3, "H", "W"], "layout": "NCHW", "color": "BGR", "scale": "1/255",
     "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "multiple_of": 32,
     "resize": "keep aspect, long side <= limit (default 960), each side a multiple of 32",
     "outputs": "(1, 1, H, W) text probability map (DB); threshold 0.3, box score 0.5, unclip 1.6",
 }
 REC_INPUT = {
-    "name": "x", "shape": ["N", 3, 48, "W"], "layout": "NCHW", "color": "RGB", "scale": "1/255",
+    "name": "x", "shape": ["N", 3, 48, "W"], "layout": "NCHW", "color": "BGR", "scale": "1/255",
     "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "height": 48,
     "resize": "keep aspect to height 48, right-padded with 0 to the batch's widest crop",
     "outputs": "(N, W/8, 18710) CTC softmax: index 0 blank, 1..18708 keys file lines, 18709 space",
