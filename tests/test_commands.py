@@ -15,7 +15,7 @@ def lines(capsys):
 def test_models_list_and_verify(capsys):
     assert main(["models", "list", "--json"]) == 0
     names = {o["name"] for o in lines(capsys)}
-    assert names == {"nanodet-fp32", "nanodet-int8"}
+    assert {"nanodet-fp32", "nanodet-int8"} <= names
     assert main(["models", "verify", "--json"]) == 0
     assert all(o["ok"] and o["provider"] == "CPUExecutionProvider" for o in lines(capsys))
 
