@@ -2,7 +2,6 @@
 schema, the JSON summary, and clean shutdown (signals, finalised recording, no orphans)."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
 from glasses.audio.announcer import Announcer

@@ -29,3 +29,19 @@ def add_runtime_options(parser) -> None:
                              "e.g. Raspberry Pi 4, Jetson Nano)")
     parser.add_argument("--threads", type=positive_int, default=2,
                         help="onnxruntime intra-op threads (default 2)")
+
+
+def add_camera_option(parser) -> None:
+    from pathlib import Path
+
+    parser.add_argument("--camera", type=Path, default=None, metavar="CAM.yaml",
+                        help="camera calibration profile (default: calibration/default.yaml, a generic "
+                             "65-degree camera; make your own with glasses calibrate)")
+
+
+def load_camera(args):
+    """The camera profile named by --camera, or the generic default."""
+    from ..paths import calibration_dir
+    from ..spatial.camera import load_profile
+
+    return load_profile(args.camera or calibration_dir() / "default.yaml")

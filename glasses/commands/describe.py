@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import add_runtime_options, emit_json
+from .common import add_camera_option, add_runtime_options, emit_json, load_camera
 
 
 def add_parser(sub) -> None:
@@ -24,8 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--audio-out", type=Path, default=None, metavar="FILE.wav",
                    help="write the speech to this WAV file instead of the speakers")
     p.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
-    p.add_argument("--camera", type=Path, default=None, metavar="CAM.yaml",
-                   help="camera profile YAML (default: calibration/default.yaml, a generic 65-degree camera)")
+    add_camera_option(p)
     add_runtime_options(p)
     p.set_defaults(func=run)
 
@@ -48,13 +47,11 @@ def run(args) -> int:
     from ..audio.speech import SpeechSettings, SpeechWorker, expected_seconds, render_wav
     from ..errors import GlassesError
     from ..imageio import read_image
-    from ..paths import calibration_dir
     from ..perception.detector import load_detector
     from ..perception.runtime import RuntimeOptions
-    from ..spatial.camera import load_profile
     from ..spatial.objects import place
 
-    profile = load_profile(args.camera or calibration_dir() / "default.yaml")
+    profile = load_camera(args)
     detector = load_detector(args.precision, RuntimeOptions(threads=args.threads))
     settings = SpeechSettings(lang=args.lang)
     speaker = SpeechWorker(settings) if args.speak and args.audio_out is None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import emit_json, positive_int
+from .common import add_camera_option, emit_json, load_camera, positive_int
 
 
 def add_parser(sub) -> None:
@@ -38,8 +38,7 @@ def add_parser(sub) -> None:
     p.add_argument("--loop", action="store_true", help="restart a file or folder at its end")
     p.add_argument("--profile", default="laptop", metavar="DEVICE",
                    help=f"device profile: {', '.join(BUILTIN_PROFILES)} or a .toml file (default laptop)")
-    p.add_argument("--camera", type=Path, default=None, metavar="CAM.yaml",
-                   help="camera calibration profile (default calibration/default.yaml, a generic camera)")
+    add_camera_option(p)
     p.add_argument("--precision", choices=("int8", "fp32"), default=None, help="override the profile's precision")
     p.add_argument("--threads", type=positive_int, default=None, help="override the profile's thread count")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object at the end")
@@ -60,11 +59,9 @@ def run(args) -> int:
     from ..outputs.events import EventLog
     from ..outputs.overlay import Display
     from ..outputs.recorder import VideoRecorder, codec_for
-    from ..paths import calibration_dir
     from ..perception.detector import load_detector
     from ..perception.runtime import RuntimeOptions
     from ..pipeline import Assistant, LoopOptions, stdin_commands
-    from ..spatial.camera import load_profile as load_camera
     from ..spatial.tracker import Tracker
 
     if args.lang not in LANGUAGES:
@@ -74,7 +71,7 @@ def run(args) -> int:
     device = load_profile(args.profile)
     display_mode = args.display or (device.display if device.display != "none" else "video")
     headless = args.headless or device.display == "none"
-    camera = load_camera(args.camera or calibration_dir() / "default.yaml")
+    camera = load_camera(args)
     detector = load_detector(args.precision or device.precision,
                              RuntimeOptions(threads=args.threads or device.threads))
     stop = threading.Event()
