@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from ..perception.postprocess import iou_matrix
+
 from ..perception.types import Detection, Detections
 
 if TYPE_CHECKING:
@@ -282,19 +284,6 @@ def time_to_contact(times, sizes, t: float | None = None, z: float = 3.0, max_s:
 # association
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in a (N, 4) with every box in b (M, 4), boxes as x1, y1, x2, y2."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    ix = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    iy = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
-
-
 def _hungarian(cost: np.ndarray) -> list[tuple[int, int]]:
     """Minimum-cost assignment of every row of a finite (n, m) matrix, n <= m (shortest
     augmenting paths with potentials, vectorised over columns)."""
@@ -407,11 +396,7 @@ def match_cost(predicted: np.ndarray, detected: np.ndarray, missed: np.ndarray,
     p, d = predicted[:, None, :], detected[None, :, :]
     pw, ph = p[..., 2] - p[..., 0], p[..., 3] - p[..., 1]
     dw, dh = d[..., 2] - d[..., 0], d[..., 3] - d[..., 1]
-    ix = np.minimum(p[..., 2], d[..., 2]) - np.maximum(p[..., 0], d[..., 0])
-    iy = np.minimum(p[..., 3], d[..., 3]) - np.maximum(p[..., 1], d[..., 1])
-    inter = np.maximum(ix, 0.0) * np.maximum(iy, 0.0)
-    union = pw * ph + dw * dh - inter
-    iou = inter / np.maximum(union, 1e-9)
+    iou = iou_matrix(predicted, detected)
     p_size = np.sqrt(np.maximum(pw, 1.0) * np.maximum(ph, 1.0))
     d_size = np.sqrt(np.maximum(dw, 1.0) * np.maximum(dh, 1.0))
     ratio = np.maximum(p_size / d_size, d_size / p_size)
