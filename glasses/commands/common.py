@@ -45,3 +45,31 @@ def load_camera(args):
     from ..spatial.camera import load_profile
 
     return load_profile(args.camera or calibration_dir() / "default.yaml")
+
+
+def _ranged(kind, low, high, what):
+    def parse(text: str):
+        import argparse
+
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what} from {low} to {high}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {what} from {low} to {high}, got {text!r}")
+        return value
+
+    return parse
+
+
+def add_speech_options(parser) -> None:
+    parser.add_argument("--rate", type=_ranged(int, 80, 450, "words a minute"), default=190, metavar="WPM",
+                        help="speech rate in words a minute, 80-450 (default 190)")
+    parser.add_argument("--volume", type=_ranged(float, 0.0, 1.0, "a number"), default=1.0,
+                        help="speech volume 0-1 (default 1)")
+
+
+def speech_settings(args):
+    from ..audio.speech import SpeechSettings
+
+    return SpeechSettings(rate_wpm=args.rate, lang=args.lang, volume=args.volume)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import add_camera_option, add_runtime_options, emit_json, load_camera
+from .common import (add_camera_option, add_runtime_options, add_speech_options, emit_json, load_camera,
+                     speech_settings)
 
 
 def add_parser(sub) -> None:
@@ -26,6 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
     add_camera_option(p)
     add_runtime_options(p)
+    add_speech_options(p)
     p.set_defaults(func=run)
 
 
@@ -44,7 +46,7 @@ def run(args) -> int:
 
     from ..audio.narrator import Priority, describe_scene
     from ..audio.phrases import Placed
-    from ..audio.speech import SpeechSettings, SpeechWorker, expected_seconds, render_wav
+    from ..audio.speech import SpeechWorker, expected_seconds, render_wav
     from ..errors import GlassesError
     from ..imageio import read_image
     from ..perception.detector import load_detector
@@ -53,7 +55,7 @@ def run(args) -> int:
 
     profile = load_camera(args)
     detector = load_detector(args.precision, RuntimeOptions(threads=args.threads))
-    settings = SpeechSettings(lang=args.lang)
+    settings = speech_settings(args)
     speaker = SpeechWorker(settings) if args.speak and args.audio_out is None else None
     said: list[str] = []
     failures = 0

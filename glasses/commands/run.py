@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import add_camera_option, emit_json, load_camera, positive_int
+from .common import add_camera_option, add_speech_options, emit_json, load_camera, positive_int, speech_settings
 
 
 def add_parser(sub) -> None:
@@ -39,6 +39,7 @@ def add_parser(sub) -> None:
     p.add_argument("--profile", default="laptop", metavar="DEVICE",
                    help=f"device profile: {', '.join(BUILTIN_PROFILES)} or a .toml file (default laptop)")
     add_camera_option(p)
+    add_speech_options(p)
     p.add_argument("--precision", choices=("int8", "fp32"), default=None, help="override the profile's precision")
     p.add_argument("--threads", type=positive_int, default=None, help="override the profile's thread count")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object at the end")
@@ -86,9 +87,9 @@ def run(args) -> int:
             speech = earcons = None
             if not args.no_speech:
                 from ..audio.earcons import Earcons
-                from ..audio.speech import SpeechSettings, SpeechWorker
+                from ..audio.speech import SpeechWorker
 
-                speech = stack.enter_context(SpeechWorker(SpeechSettings(lang=args.lang)))
+                speech = stack.enter_context(SpeechWorker(speech_settings(args)))
                 earcons = stack.enter_context(Earcons())
             recorder = None
             if args.record is not None:
