@@ -255,6 +255,28 @@ def reading_order(lines: list[TextLine]) -> list[TextLine]:
     return [line for row in rows for line in sorted(row, key=lambda l: l.center[0])]
 
 
+def sign_blocks(lines: list[TextLine] | tuple[TextLine, ...]) -> list[list[int]]:
+    """Indexes of lines (in reading order) that stack into one sign: measured in the upper
+    line's own frame (so turned signs work), each line starts below the one before within 0.8
+    line heights, overlaps it sideways, and has a comparable height."""
+    blocks: list[list[int]] = []
+    for i, line in enumerate(lines):
+        if blocks:
+            prev = lines[blocks[-1][-1]]
+            q, p = np.array(prev.quad), np.array(line.quad)
+            u = (q[1] - q[0]) / max(np.linalg.norm(q[1] - q[0]), 1e-6)  # along the text
+            v = (q[3] - q[0]) / max(np.linalg.norm(q[3] - q[0]), 1e-6)  # down the text
+            h = max(prev.height, line.height)
+            gap = float(np.dot((p[0] + p[1]) / 2 - (q[3] + q[2]) / 2, v))
+            qx, px = q @ u, p @ u
+            overlap = min(qx.max(), px.max()) - max(qx.min(), px.min())
+            if -0.3 * h < gap < 0.8 * h and overlap > 0 and h < 2.5 * max(min(prev.height, line.height), 1e-6):
+                blocks[-1].append(i)
+                continue
+        blocks.append([i])
+    return blocks
+
+
 class TextReader:
     """Reads text in a BGR image. ``det`` and ``rec`` are any ``session(feeds) -> outputs``."""
 
