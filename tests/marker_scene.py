@@ -105,8 +105,11 @@ def _homography(plane: Plane, cam: Camera, k_ss: np.ndarray) -> np.ndarray | Non
 
 
 def render(cam: Camera, planes: list[Plane], seed: int = 0, blur_sigma: float = 0.5, noise: float = 2.0,
-           background: int = 150) -> np.ndarray:
-    """BGR uint8 frame of the planes (farthest painted first) on a gently shaded wall."""
+           background: int = 150, dist: np.ndarray | None = None) -> np.ndarray:
+    """BGR uint8 frame of the planes (farthest painted first) on a gently shaded wall; with
+    ``dist`` (OpenCV k1 k2 p1 p2 k3) the lens distortion is applied to the whole image."""
+    if dist is not None:
+        return _distorted(cam, planes, seed, blur_sigma, noise, background, np.asarray(dist, float))
     w, h = cam.size
     k_ss = cam.k.astype(float).copy()
     k_ss[:2, :2] *= SS
@@ -137,6 +140,29 @@ def render(cam: Camera, planes: list[Plane], seed: int = 0, blur_sigma: float = 
         img = cv2.GaussianBlur(img, (0, 0), blur_sigma)
     rng = np.random.default_rng(seed)
     img += rng.normal(0, noise, img.shape).astype(np.float32)
+    gray = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+def _distorted(cam: Camera, planes: list[Plane], seed: int, blur_sigma: float, noise: float, background: int,
+               dist: np.ndarray) -> np.ndarray:
+    """Render a pinhole image twice the size (so barrel distortion's wider view is covered), then
+    sample it where each distorted pixel's undistorted ray lands."""
+    w, h = cam.size
+    k_big = cam.k.astype(float).copy()
+    k_big[0, 2] += w / 2
+    k_big[1, 2] += h / 2
+    big = Camera(k_big, (2 * w, 2 * h), cam.position, cam.yaw_deg)
+    ideal = render(big, planes, seed, 0.0, 0.0, background)[..., 0]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    pts = np.stack([gx.ravel(), gy.ravel()], 1).reshape(-1, 1, 2)
+    crit = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-10)
+    und = cv2.undistortPointsIter(pts, cam.k, dist, None, k_big, crit).reshape(h, w, 2).astype(np.float32)
+    img = cv2.remap(ideal, und[..., 0], und[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=background).astype(np.float32)
+    if blur_sigma > 0:
+        img = cv2.GaussianBlur(img, (0, 0), blur_sigma)
+    img += np.random.default_rng(seed).normal(0, noise, img.shape).astype(np.float32)
     gray = np.clip(img + 0.5, 0, 255).astype(np.uint8)
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
 

@@ -156,3 +156,19 @@ def test_printable_marker_has_the_printed_size_and_is_detected():
         printable_marker(50, 0.15)
     with pytest.raises(ValueError, match="size"):
         printable_marker(1, 0.0)
+
+
+@pytest.mark.parametrize("centre", [(0.0, 0.0, 2.0), (0.9, 0.3, 2.5), (-1.4, -0.2, 3.0), (0.5, 0.0, 4.5)])
+def test_lens_distortion_is_undone(centre):
+    """Barrel distortion through a calibrated profile: the pose still gives distance and bearing."""
+    dist = np.array([-0.22, 0.06, 0.0005, -0.0004, 0.0])
+    prof = CameraProfile((W, H), K, dist)
+    cam = Camera(K, (W, H))
+    img = render(cam, [marker_plane(5, SIZE, centre, k=20)], dist=dist, seed=3)
+    (s,) = MarkerDetector().detect(img, prof, {5: SIZE})
+    d = float(np.linalg.norm(centre))
+    assert abs(s.distance_m - d) / d <= 0.03
+    assert abs(s.bearing_deg - cam.bearing_deg(centre)) <= 1.0
+    (pinhole,) = MarkerDetector().detect(img, PROFILE, {5: SIZE})  # ignoring the lens: off at the side
+    if abs(centre[0]) > 1:
+        assert abs(pinhole.bearing_deg - cam.bearing_deg(centre)) > 1.0

@@ -175,7 +175,12 @@ def test_plan_with_equal_lengths_is_fewest_hops(route_file):
 
 def test_route_stage_factory(route_file):
     stage = route_stage(route_file, "exit", PROFILE)
-    assert stage.name == "route" and stage.path == ["Entrance", "Corridor", "Lift", "Exit"]
+    assert isinstance(stage, RouteStage) and stage.name == "route"
+    assert stage.path == ["Entrance", "Corridor", "Lift", "Exit"] and stage.target.name == "Entrance"
+    with pytest.raises(ValueError, match="Roof"):
+        RouteStage(stage.route, ["Entrance", "Roof"], PROFILE)
+    with pytest.raises(ValueError, match="language"):
+        route_stage(route_file, "Exit", PROFILE, lang="fr")
     assert route_stage(route_file, "엘리베이터", PROFILE, lang="ko").path[-1] == "Lift"
     with pytest.raises(InputError) as err:
         route_stage(route_file, "Roof", PROFILE)

@@ -1,4 +1,5 @@
-"""QR codes in view: decoded with OpenCV's QR detectors (detectAndDecodeMulti), outlined on the overlay, read on request.
+"""QR codes in view: decoded with OpenCV's QR detectors (detectAndDecodeMulti), outlined on
+the overlay, read on request.
 
 ``QRStage(frame, t)`` looks for codes on every call; it says nothing by itself (a code on a
 poster is not worth interrupting anyone for) but logs each new text once. The wearer's "read"
