@@ -315,3 +315,24 @@ def test_walk_along_the_route(route_file):
     assert "복도에 도착했습니다. 다음은 엘리베이터, 양문을 지나서." in said_ko
     assert said_ko[-1] == "목적지 출구에 도착했습니다."
     assert en.command("route", "", 100.0)[0].text == "You have arrived at Exit."
+
+
+def test_runs_inside_a_worker_stage(route_file):
+    """As the live loop runs it: in a WorkerStage thread, commands answered from the loop's thread."""
+    import time
+
+    from glasses.stages import WorkerStage
+
+    frame = _frame([marker_plane(1, 0.2, (1.8, 0.0, 5.4), k=20)])
+    with WorkerStage(route_stage(route_file, "Exit", PROFILE), rate_hz=50) as worker:
+        worker.submit(frame, 1.0)
+        deadline = time.monotonic() + 10
+        out = None
+        while out is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            out = worker.poll()
+        assert worker.errors == []
+        assert [u.text for u in out.utterances] == ["Entrance: 6 metres, 1 o'clock."]
+        assert worker.overlay().arrows and worker.overlay().quads
+        assert worker.command("route", "", 1.2)[0].text == "Entrance: 6 metres, 1 o'clock."
+        assert worker.command("read", "", 1.2) == []

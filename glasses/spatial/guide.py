@@ -216,11 +216,11 @@ class RouteStage:
     def _overlay(self, seen: dict[int, MarkerSighting]) -> tuple[list[Arrow], list[QuadLabel]]:
         arrows, quads = [], []
         target = None if self._arrived else self.route.waypoint(self._path[self._i])
-        for s in seen.values():
+        for s in seen.values():  # labels in the file's own names: the overlay font draws ASCII only
             w = self.route.by_marker(s.id)
-            quads.append(QuadLabel(s.quad, f"{w.spoken(self.lang)} {s.distance_m:.1f}m"))
+            quads.append(QuadLabel(s.quad, f"{w.name} {s.distance_m:.1f}m"))
             if target is not None and w.name == target.name:
-                arrows.append(Arrow(s.bearing_deg, f"{w.spoken(self.lang)} {s.distance_m:.0f}m"))
+                arrows.append(Arrow(s.bearing_deg, f"{w.name} {s.distance_m:.0f}m"))
         return arrows, quads
 
     def _utter(self, text: str, priority: Priority, reason: str, t: float,
