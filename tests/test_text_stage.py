@@ -1,0 +1,75 @@
+"""Text stage for the live loop: signs said once, translations painted in place, point-to-read."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from glasses.audio.narrator import Priority
+from glasses.camera.types import Frame
+from glasses.outputs.overlay import OverlayScene, render
+from glasses.perception.text import TextLine, load_text_reader
+from glasses.text_stage import TextStage, line_at_finger
+from glasses.translate.phrasebook import load_phrasebook
+
+ROOT = Path(__file__).resolve().parents[1]
+SIGNS = ROOT / "models/images/signs"
+
+
+@pytest.fixture(scope="module")
+def reader():
+    with load_text_reader() as r:
+        yield r
+
+
+def frame(name, index=0):
+    return Frame(index, 0.0, 0.0, cv2.imread(str(SIGNS / name)))
+
+
+def box(text, x0, y0, x1, y1):
+    return TextLine(text, 0.9, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+
+
+LINES = [box("EXIT", 100, 100, 200, 130), box("PUSH", 100, 300, 200, 330)]
+
+
+@pytest.mark.parametrize("tip, want", [
+    ((150, 115), "EXIT"),  # on the line
+    ((150, 150), "EXIT"),  # just below it: the line beyond the fingertip
+    ((150, 340), "PUSH"),
+    ((150, 250), None),  # too far below anything
+    ((400, 150), None),  # off to the side
+])
+def test_line_at_finger(tip, want):
+    line = line_at_finger(LINES, tip)
+    assert (line.text if line else None) == want
+
+
+def test_stage_translates_in_place_and_says_a_sign_once(reader):
+    stage = TextStage(reader, load_phrasebook(), target="en", lang="en")
+    out = stage(frame("demo_noparking_0260.jpg"), t=1.0)
+    assert [(q.text, q.fill) for q in out.quads] == [("no parking", True)]
+    (u,) = out.utterances
+    assert u.text == "Sign: no parking" and u.priority == Priority.AMBIENT
+    assert out.events[0]["lines"] == [{"text": "NO PARKING", "translation": "no parking"}]
+    assert stage(frame("demo_noparking_0260.jpg"), t=5.0).utterances == ()  # not again so soon
+    said = stage.command("read", "", 6.0)
+    assert [x.text for x in said] == ["no parking"] and said[0].priority == Priority.REQUESTED
+    scene = OverlayScene(quads=out.quads)
+    img = frame("demo_noparking_0260.jpg").image
+    assert render(img, scene, (img.shape[1], img.shape[0])).shape == img.shape
+
+
+def test_stage_points_to_read(reader):
+    stage = TextStage(reader, pointer=lambda image: (350.0, 345.0))  # just below "PARKING"
+    out = stage(frame("demo_noparking_0260.jpg"), t=0.0)
+    assert out.utterances[0].priority == Priority.REQUESTED and out.utterances[0].text == "NO PARKING"
+    assert out.events[-1]["type"] == "point" and out.events[-1]["text"] == "PARKING"
+
+
+def test_stage_rejects_bad_languages(reader):
+    with pytest.raises(ValueError, match="lang must be one of en, ko"):
+        TextStage(reader, lang="ja")
+    with pytest.raises(Exception, match="--to must be one of"):
+        TextStage(reader, load_phrasebook(), target="xx")
