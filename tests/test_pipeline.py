@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from glasses.audio.announcer import Announcer
@@ -218,3 +219,23 @@ def test_no_camera_falls_back_to_the_demo_clip(monkeypatch, capsys):
     assert "no camera" in out.err.lower() and "demo" in out.err.lower()
     summary = json.loads(out.out.strip().splitlines()[-1])
     assert summary["frames"] == 5
+
+
+def test_route_guidance_in_the_loop(tmp_path):
+    """A waypoint marker in view: the loop's route stage names it with its direction and distance."""
+    marker = cv2.aruco.generateImageMarker(cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50), 1, 60)
+    img = np.full((480, 640, 3), 200, np.uint8)
+    pad = cv2.copyMakeBorder(marker, 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
+    img[200:280, 420:500] = cv2.cvtColor(pad, cv2.COLOR_GRAY2BGR)  # right of centre
+    frame = tmp_path / "corridor.png"
+    cv2.imwrite(str(frame), img)
+    ev = tmp_path / "ev.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "glasses", "run", "--source", str(frame), "--loop", "--headless",
+                           "--no-speech", "--max-frames", "15", "--route", str(ROOT / "overlays/routes/example.toml"),
+                           "--to", "Exit", "--events", str(ev)], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    said = [json.loads(l) for l in ev.read_text().splitlines()]
+    texts = [r["text"] for r in said if r["type"] == "speech"]
+    # marker 1 is the Entrance; 60 px of a 0.15 m marker at fx 502 is about 1.3 m: reached
+    assert any(t.startswith("Entrance") or "Entrance reached" in t for t in texts), texts

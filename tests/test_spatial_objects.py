@@ -66,3 +66,15 @@ def test_json_of_placed_object():
     (p,) = place(dets(person((300, 100, 340, 300))), CAM)
     assert p.to_json() == {"label": "person", "score": 0.9, "box": [300.0, 100.0, 340.0, 300.0],
                            "bearing_deg": 0.0, "clock": 12, "distance_m": round(CAM.fy * 1.7 / 200, 2)}
+
+
+def test_cut_at_the_top_but_foot_in_view_uses_the_ground_plane():
+    from dataclasses import replace
+
+    cam = replace(CAM, camera_height_m=1.6, camera_pitch_deg=0.0)
+    head_cut, foot_cut, book = place(dets(person((300, 0, 340, 400)), person((100, 100, 140, 480)),
+                                          Detection("book", 73, 0.9, (400, 0, 420, 400))), cam)
+    # foot at y=400: 160 px below the horizon at fy=502.3 -> 1.6 m / tan(atan(160/502.3)) = 5.02 m
+    assert head_cut.distance_m == pytest.approx(1.6 * cam.fy / 160, rel=1e-3)
+    assert foot_cut.distance_m is None  # the real foot is out of view
+    assert book.distance_m is None  # not something that stands on the floor

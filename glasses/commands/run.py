@@ -42,6 +42,10 @@ def add_parser(sub) -> None:
     add_speech_options(p)
     p.add_argument("--precision", choices=("int8", "fp32"), default=None, help="override the profile's precision")
     p.add_argument("--threads", type=positive_int, default=None, help="override the profile's thread count")
+    p.add_argument("--route", type=Path, default=None, metavar="FILE.toml",
+                   help="a route of ArUco-marked waypoints (overlays/routes/*.toml): guide the wearer")
+    p.add_argument("--to", default=None, metavar="PLACE", help="the destination on --route (a waypoint name)")
+    p.add_argument("--no-qr", action="store_true", help="do not look for QR codes (read aloud on 'read')")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object at the end")
     p.set_defaults(func=run)
 
@@ -63,18 +67,26 @@ def run(args) -> int:
     from ..perception.detector import load_detector
     from ..perception.runtime import RuntimeOptions
     from ..pipeline import Assistant, LoopOptions, stdin_commands
+    from ..stages import WorkerStage
     from ..spatial.tracker import Tracker
 
     if args.lang not in LANGUAGES:
         raise InputError(f"--lang must be one of {', '.join(LANGUAGES)}; got {args.lang!r}")
     if args.record is not None:
         codec_for(args.record)
+    if (args.route is None) != (args.to is None):
+        raise InputError("--route and --to go together: --route overlays/routes/example.toml --to Exit")
     device = load_profile(args.profile)
     display_mode = args.display or (device.display if device.display != "none" else "video")
     headless = args.headless or device.display == "none"
     camera = load_camera(args)
     detector = load_detector(args.precision or device.precision,
                              RuntimeOptions(threads=args.threads or device.threads))
+    guide = None
+    if args.route is not None:  # checked before the camera opens: a bad route is a one-line error
+        from ..spatial.routes import route_stage
+
+        guide = route_stage(args.route, args.to, camera, lang=args.lang)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     say = (lambda s: print(s, file=sys.stderr, flush=True))
@@ -101,12 +113,20 @@ def run(args) -> int:
                 if display.error:
                     say(f"glasses run: {display.error}; running headless")
                     display = None
+            stages = []
+            if guide is not None:
+                stages.append(stack.enter_context(WorkerStage(guide, rate_hz=5.0, name="route")))
+            if not args.no_qr:
+                from ..spatial.qr import qr_stage
+
+                stages.append(stack.enter_context(WorkerStage(qr_stage(args.lang), rate_hz=2.0, name="qr")))
             assistant = Assistant(
                 source, detector, camera,
                 Narrator(NarratorConfig(lang=args.lang, verbosity=args.verbosity)),
                 Announcer(speech, earcons), events, tracker=Tracker(), recorder=recorder, display=display,
                 options=LoopOptions(detect_every=device.detect_every, max_frames=args.max_frames,
-                                    display_mode=display_mode))
+                                    display_mode=display_mode),
+                stages=stages)
             if sys.stdin is not None and not sys.stdin.closed:
                 stdin_commands(assistant, sys.stdin, stop)
             try:

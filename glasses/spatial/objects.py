@@ -9,6 +9,7 @@ import numpy as np
 from ..perception.types import Detection, Detections
 from .camera import CameraProfile, bearing_to_clock
 from .distance import distance_from_height
+from .ground import foot_distance
 
 BORDER_PX = 2.0  # a box this close to the top or bottom edge is cut: its height says nothing
 
@@ -33,9 +34,18 @@ class PlacedObject:
         }
 
 
+# Things that stand on the floor: with the camera's height known, the foot of their box gives
+# a distance even when their height cannot (the head cut off by the top of the image, up close).
+ON_THE_FLOOR = frozenset({"person", "bicycle", "car", "motorcycle", "bus", "truck", "fire hydrant",
+                          "parking meter", "bench", "dog", "horse", "cow", "chair", "couch",
+                          "potted plant", "dining table", "toilet", "refrigerator", "suitcase"})
+
+
 def place(detections: Detections, profile: CameraProfile) -> list[PlacedObject]:
-    """Bearing and clock from the box centre through the (undistorted) camera; distance from the
-    class's typical height when the box is not cut by the top or bottom of the image."""
+    """Bearing and clock from the box centre through the (undistorted) camera. Distance from the
+    class's typical height when the box is not cut by the top or bottom of the image; else, for
+    things standing on the floor whose foot is in view, from the ground plane (the profile's
+    camera_height_m and camera_pitch_deg)."""
     w, h = detections.image_size
     cam = profile.scaled_to(w, h)
     if not len(detections):
@@ -44,7 +54,10 @@ def place(detections: Detections, profile: CameraProfile) -> list[PlacedObject]:
     bearings, elevations = cam.bearing_elevation(centers)
     placed = []
     for d, b, e in zip(detections, bearings, elevations):
-        cut = d.box[1] <= BORDER_PX or d.box[3] >= h - BORDER_PX
+        cut_bottom = d.box[3] >= h - BORDER_PX
+        cut = d.box[1] <= BORDER_PX or cut_bottom
         dist = None if cut else distance_from_height(d.label, d.height, cam.fy)
+        if dist is None and not cut_bottom and d.label in ON_THE_FLOOR and cam.camera_height_m:
+            dist = foot_distance(cam, d.box)
         placed.append(PlacedObject(d, float(b), float(e), bearing_to_clock(float(b)), dist))
     return placed
