@@ -63,8 +63,14 @@ def line_at_finger(lines: tuple[TextLine, ...] | list[TextLine], tip: tuple[floa
 
 
 def union_quad(lines: list[TextLine]) -> tuple[tuple[float, float], ...]:
-    """One quad over stacked lines: the first line's top edge and the last line's bottom edge."""
-    return (lines[0].quad[0], lines[0].quad[1], lines[-1].quad[2], lines[-1].quad[3])
+    """One rectangle over stacked lines, in the first line's own frame (so a turned sign stays turned)."""
+    q0 = np.array(lines[0].quad)
+    u = (q0[1] - q0[0]) / max(np.linalg.norm(q0[1] - q0[0]), 1e-6)
+    v = np.array([-u[1], u[0]])
+    pts = np.array([p for line in lines for p in line.quad])
+    a, b = pts @ u, pts @ v
+    corners = [(a.min(), b.min()), (a.max(), b.min()), (a.max(), b.max()), (a.min(), b.max())]
+    return tuple((float(x * u[0] + y * v[0]), float(x * u[1] + y * v[1])) for x, y in corners)
 
 
 @dataclass(frozen=True)

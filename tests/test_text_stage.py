@@ -73,3 +73,23 @@ def test_stage_rejects_bad_languages(reader):
         TextStage(reader, lang="ja")
     with pytest.raises(Exception, match="--to must be one of"):
         TextStage(reader, load_phrasebook(), target="xx")
+
+
+def test_translation_painted_in_any_script():
+    from glasses.outputs.overlay import QuadLabel
+    from glasses.outputs.sign_text import find_font, paint_signs
+
+    font = find_font()
+    if font is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    img = np.full((200, 300, 3), 90, np.uint8)
+    quad = ((50.0, 60.0), (250.0, 40.0), (255.0, 120.0), (55.0, 140.0))
+    cv2.fillPoly(img, [np.int32(quad)], (230, 230, 230))  # a light sign on a dark wall
+    canvas = img.copy()
+    assert paint_signs(canvas, [QuadLabel(quad, "주차 금지", fill=True), QuadLabel(quad, "x")], font, source=img) == 1
+    changed = np.any(canvas != img, axis=2)
+    inside = np.zeros((200, 300), np.uint8)
+    cv2.fillPoly(inside, [np.int32(quad)], 1)
+    assert changed.sum() > 300  # glyph strokes were drawn ...
+    assert not changed[inside == 0].any()  # ... only inside the sign
+    assert canvas[changed].mean() < 150  # dark ink on the light plate
