@@ -114,13 +114,13 @@ def summarise(name: str, runs: dict[str, dict], truth: dict[str, list[str]]) -> 
                    round(found / total, 4) if total else 0.0, per_image)
 
 
-def run_ours(paths: list[Path], repeats: int, threads: int) -> dict[str, dict]:
+def run_ours(paths: list[Path], repeats: int, threads: int, config=None) -> dict[str, dict]:
     from .imageio import read_image
     from .perception.runtime import RuntimeOptions
     from .perception.text import load_text_reader
 
     out = {}
-    with load_text_reader(RuntimeOptions(threads=threads)) as reader:
+    with load_text_reader(RuntimeOptions(threads=threads), config=config) as reader:
         for path in paths:
             img = read_image(path)
             res = reader(img)
@@ -157,16 +157,21 @@ def peer_problem(python: Path | None) -> str | None:
 
 
 def bench_ocr(peer_python: Path | str | None, images: Path | None = None, repeats: int = 3,
-              threads: int = 2) -> OcrBench:
-    """Our TextReader, then RapidOCR from ``peer_python``'s environment, on the images with truth."""
+              threads: int = 2, config=None) -> OcrBench:
+    """Our TextReader (``config``: a TextReaderConfig, default settings if None), then RapidOCR
+    from ``peer_python``'s environment, on the images listed in the folder's truth.tsv."""
     from .paths import models_dir
+    from .perception.text import TextReaderConfig
+
+    config = config or TextReaderConfig()
 
     if repeats < 1 or threads < 1:
         raise ValueError(f"repeats and threads must be >= 1, got {repeats}, {threads}")
     folder = Path(images) if images else models_dir() / "images" / "signs"
     truth = load_truth(folder)
     paths = [folder / name for name in truth]
-    ours = summarise("glasses TextReader (PP-OCRv6 small, fp32)", run_ours(paths, repeats, threads), truth)
+    ours = summarise(f"glasses TextReader (PP-OCRv6 small, fp32, detector long side {config.det_min}-"
+                     f"{config.det_limit})", run_ours(paths, repeats, threads, config), truth)
     peer_python = Path(peer_python) if peer_python else None
     problem = peer_problem(peer_python)
     if problem:

@@ -79,3 +79,13 @@ def test_bad_and_huge_images_are_one_line_errors_the_rest_still_read(capsys, tmp
     assert len(err.strip().splitlines()) == 3
     assert "missing.jpg: no such file" in err
     assert json.loads(out)["lines"][0]["text"] == "EXIT"
+
+
+def test_size_option(capsys):
+    rc, out, _ = run(capsys, f"read {SIGNS}/small_box_in_scene.jpg --size 960 --json")
+    assert rc == 0 and "PAN DUCALE" in [l["text"] for l in json.loads(out)["lines"]]
+    try:
+        main(["read", str(SIGNS / "demo_exit_0200.jpg"), "--size", "1000"])
+    except SystemExit as e:
+        assert e.code == 2
+    assert "must be a multiple of 32 from 64 to 2048, like 960; got '1000'" in capsys.readouterr().err

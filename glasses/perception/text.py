@@ -91,6 +91,7 @@ class TextReaderConfig:
     rec_max_width: int = 1600  # crops wider than this (after resizing to rec_height) are squeezed
     rec_batch: int = 8
     min_score: float = 0.5  # lines the recogniser is less sure of are dropped
+    flip_below: float = 0.9  # lines read less surely than this are read again turned 180 degrees
     mean: float = 0.5
     std: float = 0.5
 
@@ -99,7 +100,7 @@ class TextReaderConfig:
             raise ValueError(f"det_limit must be a multiple of 32 and >= 32, got {self.det_limit}")
         if not 32 <= self.det_min <= self.det_limit:
             raise ValueError(f"det_min must be in [32, det_limit], got {self.det_min}")
-        for name in ("det_thresh", "box_thresh", "min_score"):
+        for name in ("det_thresh", "box_thresh", "min_score", "flip_below"):
             v = getattr(self, name)
             if not 0.0 <= v < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {v}")
@@ -312,11 +313,19 @@ class TextReader:
         t1 = time.perf_counter()
         crops = [crop_line(image, quad) for quad, _ in boxes]
         texts = self.recognise(crops) if crops else []
+        quads = [quad for quad, _ in boxes]
+        unsure = [i for i, (_, score) in enumerate(texts) if score < self.config.flip_below]
+        if unsure:  # upside-down text reads badly one way round and well the other
+            flipped = self.recognise([np.ascontiguousarray(crops[i][::-1, ::-1]) for i in unsure])
+            for i, (text, score) in zip(unsure, flipped):
+                if text and score > texts[i][1]:
+                    texts[i] = (text, score)
+                    quads[i] = np.roll(quads[i], 2, axis=0)  # the text's top-left is the other corner
         t2 = time.perf_counter()
         lines = [
             TextLine(text=text, score=min(max(score, 0.0), 1.0),
                      quad=tuple((float(x), float(y)) for x, y in quad))
-            for (quad, _), (text, score) in zip(boxes, texts)
+            for quad, (text, score) in zip(quads, texts)
             if text and score >= self.config.min_score
         ]
         ordered = tuple(reading_order(lines))

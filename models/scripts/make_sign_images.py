@@ -4,6 +4,8 @@
 
 - frames of the bundled demo clip (models/demo/demo.mp4) showing its EXIT and NO PARKING signs;
 - OpenCV's real text photos imageTextN.png / imageTextR.png (a scanned page, upright and rotated);
+- real photos with small printed text (box_in_scene.png: an upside-down book title and food
+  boxes; board.jpg: a circuit board's FCC notice), for the bench: small_*.jpg;
 - signs printed with cv2.putText and perspective-warped onto walls of real photos (building.jpg,
   leuvenA.jpg, home.jpg from OpenCV's samples/data, Debian package opencv-doc: unpack with
   ``apt-get download opencv-doc && dpkg -x opencv-doc_*.deb /tmp/deb/x``), one of them rotated.
@@ -48,6 +50,13 @@ TEXT_PAGE = ("technical details are too complex to cover in the book itself. | I
              "found it useful for the students to attempt a number of")
 
 
+# Real photos with small printed text (for the bench only: no exact reading is expected).
+SMALL_TEXT = [
+    ("small_box_in_scene.jpg", "box_in_scene.png", "OLIVIER FAUGERAS | Casbah | BASTONCINI | PAN DUCALE | BASMATI"),
+    ("small_board.jpg", "board.jpg", "Tested To Comply | With FCC Standards | FOR HOME OR OFFICE USE"),
+]
+
+
 def load_demo_module():
     spec = importlib.util.spec_from_file_location("make_demo_clip", ROOT / "models/scripts/make_demo_clip.py")
     mod = importlib.util.module_from_spec(spec)
@@ -90,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         img = cv2.imread(str(args.data / name))
         cv2.imwrite(str(args.out / name), img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
         truth.append((name, TEXT_PAGE))
+
+    for name, source, text in SMALL_TEXT:
+        img = cv2.imread(str(args.data / source))
+        cv2.imwrite(str(args.out / name), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        truth.append((name, text))
 
     rows = ["# image\tlines a reader must find, in reading order (' | ' between lines); the first lines only "
             "where the image holds more"] + [f"{n}\t{t}" for n, t in truth]
