@@ -372,17 +372,20 @@ def stdin_commands(assistant: Assistant, stream, stop: threading.Event) -> threa
     """Read commands from lines of ``stream`` (headless control) in a daemon thread."""
 
     def pump() -> None:
-        for line in stream:
-            if stop.is_set():
-                return
-            parsed = parse_command(line)
-            if parsed is None:
-                if line.strip():
-                    print(HELP, flush=True)
-                continue
-            assistant.command(*parsed)
-            if parsed[0] == "quit":
-                return
+        try:
+            for line in stream:
+                if stop.is_set():
+                    return
+                parsed = parse_command(line)
+                if parsed is None:
+                    if line.strip():
+                        print(HELP, flush=True)
+                    continue
+                assistant.command(*parsed)
+                if parsed[0] == "quit":
+                    return
+        except (OSError, ValueError) as e:  # stdin closed or unreadable: no commands from it
+            log.debug("stdin commands stopped: %s", e)
 
     thread = threading.Thread(target=pump, name="glasses-stdin", daemon=True)
     thread.start()
