@@ -1,4 +1,4 @@
-"""glasses calibrate IMAGES... --grid 9x6 --square 0.025 : camera intrinsics from chessboard photos."""
+"""glasses calibrate IMAGES... --grid 9x6 --square 0.025 : camera intrinsics from chessboard or ChArUco photos."""
 
 from __future__ import annotations
 
@@ -14,44 +14,59 @@ def add_parser(sub) -> None:
                     "of a flat printed chessboard seen from varied angles, and write a camera profile.")
     p.add_argument("images", nargs="*", metavar="IMAGES",
                    help="photos of the chessboard, all from the same camera at the same resolution")
-    p.add_argument("--grid", required=True, metavar="COLSxROWS",
-                   help="inner corners of the board, e.g. 9x6 for a board of 10 x 7 squares")
-    p.add_argument("--square", required=True, metavar="METRES",
+    p.add_argument("--board", choices=("chessboard", "charuco"), default="chessboard",
+                   help="chessboard (default) or charuco (a chessboard with ArUco markers: partial views count)")
+    p.add_argument("--grid", metavar="COLSxROWS",
+                   help="chessboard: inner corners, e.g. 9x6 for a board of 10 x 7 squares; "
+                        "charuco: squares, e.g. 7x5")
+    p.add_argument("--square", metavar="METRES",
                    help="side of one printed square in metres, e.g. 0.025 (measure the print)")
+    p.add_argument("--marker", metavar="METRES",
+                   help="charuco: side of one printed marker in metres, e.g. 0.022 (measure the print)")
+    p.add_argument("--dictionary", default=None, metavar="DICT",
+                   help="charuco: ArUco dictionary of the markers (default DICT_5X5_100)")
     p.add_argument("--out", type=Path, default=None,
                    help="camera profile to write (default: calibration/camera.yaml)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--make-target", type=Path, default=None, metavar="FILE.png",
-                   help="also write a printable chessboard of this --grid and --square (300 DPI); "
+                   help="also write a printable board of this --board, --grid and --square (300 DPI); "
                         "IMAGES may then be left out")
     p.set_defaults(func=run)
+
+
+def board_from_args(args):
+    """The Board or CharucoSpec the options describe; one-line InputErrors naming the option."""
+    from ..errors import InputError
+    from ..spatial.calibrate import Board, parse_grid, parse_square
+
+    if args.grid is None or args.square is None:
+        raise InputError("--grid and --square are required to calibrate (e.g. --grid 9x6 --square 0.025)")
+    if args.board == "charuco":
+        from ..spatial.charuco import DEFAULT_DICTIONARY, CharucoSpec, parse_dictionary, parse_marker, parse_squares
+
+        cols, rows = parse_squares(args.grid)
+        square = parse_square(args.square)
+        if args.marker is None:
+            raise InputError("--board charuco needs --marker, the side of one printed marker in metres "
+                             "(e.g. --marker 0.022)")
+        marker = parse_marker(args.marker, square)
+        return CharucoSpec(cols, rows, square, marker, parse_dictionary(args.dictionary or DEFAULT_DICTIONARY))
+    if args.marker is not None or args.dictionary is not None:
+        raise InputError("--marker and --dictionary are for --board charuco")
+    cols, rows = parse_grid(args.grid)
+    return Board(cols, rows, parse_square(args.square))
 
 
 def run(args) -> int:
     from ..errors import InputError
     from ..imageio import read_image
-    from ..spatial.calibrate import (PROFILE_SUFFIXES, Board, calibrate, make_target, parse_grid, parse_square,
-                                     save_profile, save_target)
+    from ..spatial.calibrate import PROFILE_SUFFIXES, calibrate, save_profile
 
-    cols, rows = parse_grid(args.grid)
-    board = Board(cols, rows, parse_square(args.square))
+    board = board_from_args(args)
     if not args.images and args.make_target is None:
-        raise InputError("give chessboard photos to calibrate from (IMAGES...), or --make-target FILE.png")
+        raise InputError("give board photos to calibrate from (IMAGES...), or --make-target FILE.png")
     if args.make_target is not None:
-        target = make_target(board)
-        path = save_target(target, args.make_target)
-        w_mm, h_mm = target.size_mm
-        if args.json:
-            emit_json({"target": str(path), "dpi": target.dpi, "square_mm": round(target.square_mm, 3),
-                       "size_mm": [round(w_mm, 1), round(h_mm, 1)]})
-        else:
-            print(f"wrote {path}: {cols + 1}x{rows + 1} squares ({cols}x{rows} inner corners), "
-                  f"{w_mm:.0f} x {h_mm:.0f} mm at {target.dpi} DPI; print at 100% (no 'fit to page'), "
-                  f"then measure a square: it should be {target.square_mm:.2f} mm "
-                  f"(pass the measured size to --square)")
-            if min(w_mm, h_mm) > 210 or max(w_mm, h_mm) > 297:
-                print(f"  note: {w_mm:.0f} x {h_mm:.0f} mm is larger than A4 (210 x 297 mm); print on A3 "
-                      "or choose a smaller --square")
+        _write_target(args, board)
         if not args.images:
             return 0
 
@@ -66,6 +81,11 @@ def run(args) -> int:
         raise InputError(f"--out must end in {', '.join(PROFILE_SUFFIXES)}, got {str(out)!r}")
     cal = calibrate(images, board)
     save_profile(cal, out)
+    _report(args, cal, out, len(images))
+    return 0
+
+
+def _report(args, cal, out, n_images: int) -> None:
     if args.json:
         emit_json({"image_size": list(cal.image_size), "fx": round(cal.fx, 4), "fy": round(cal.fy, 4),
                    "cx": round(cal.cx, 4), "cy": round(cal.cy, 4),
@@ -73,12 +93,12 @@ def run(args) -> int:
                    "images_used": len(cal.used), "out": str(out)})
     else:
         w, h = cal.image_size
-        print(f"calibrated {w}x{h} from {len(cal.used)} of {len(images)} image(s): "
+        print(f"calibrated {w}x{h} from {len(cal.used)} of {n_images} image(s): "
               f"fx {cal.fx:.1f} fy {cal.fy:.1f} cx {cal.cx:.1f} cy {cal.cy:.1f}, "
               f"horizontal FOV {cal.to_profile().hfov_deg:.1f} deg, RMS error {cal.rms:.3f} px")
         print(f"  distortion k1 k2 p1 p2 k3: {' '.join(f'{v:.5f}' for v in cal.dist_coeffs)}")
         for name in cal.skipped:
-            print(f"  no {cols}x{rows} board found in {name}")
+            print(f"  no {board.label} found in {name}")
         for name in cal.rejected:
             print(f"  left out {name}: it did not fit the other views (blurred, bent or misread board?)")
         worst = max(range(len(cal.used)), key=lambda i: cal.per_view_error[i])
@@ -86,4 +106,33 @@ def run(args) -> int:
             print(f"  RMS above 1 px: check the print is flat and --grid is right; worst view "
                   f"{cal.used[worst]} ({cal.per_view_error[worst]:.2f} px)")
         print(f"wrote {out}")
-    return 0
+
+
+def _write_target(args, board) -> None:
+    from ..spatial.calibrate import make_target, save_target
+
+    if board.kind == "charuco":
+        from ..spatial.charuco import make_charuco_target
+
+        target = make_charuco_target(board)
+        what = (f"{board.cols}x{board.rows} squares with {board.dictionary} markers of "
+                f"{target.square_mm * board.marker_m / board.square_m:.2f} mm")
+    else:
+        target = make_target(board)
+        what = f"{board.cols + 1}x{board.rows + 1} squares ({board.cols}x{board.rows} inner corners)"
+    path = save_target(target, args.make_target)
+    w_mm, h_mm = target.size_mm
+    if args.json:
+        obj = {"target": str(path), "dpi": target.dpi, "square_mm": round(target.square_mm, 3),
+               "size_mm": [round(w_mm, 1), round(h_mm, 1)]}
+        if board.kind == "charuco":
+            obj["marker_mm"] = round(target.square_mm * board.marker_m / board.square_m, 3)
+            obj["dictionary"] = board.dictionary
+        emit_json(obj)
+    else:
+        print(f"wrote {path}: {what}, {w_mm:.0f} x {h_mm:.0f} mm at {target.dpi} DPI; print at 100% "
+              f"(no 'fit to page'), then measure a square: it should be {target.square_mm:.2f} mm "
+              f"(pass the measured size to --square)")
+        if min(w_mm, h_mm) > 210 or max(w_mm, h_mm) > 297:
+            print(f"  note: {w_mm:.0f} x {h_mm:.0f} mm is larger than A4 (210 x 297 mm); print on A3 "
+                  "or choose a smaller --square")

@@ -1,8 +1,9 @@
-"""Camera calibration from photos of a printed chessboard, and the printable board itself.
+"""Camera calibration from photos of a printed board, and the printable board itself.
 
-A board is described by its *inner* corner count (``9x6`` = 10 x 7 squares) and the side of
-one square in metres. ``calibrate`` finds the board in each view (refined to sub-pixel with
-``cv2.cornerSubPix``), solves for the intrinsics and lens distortion, and returns a
+A chessboard is described by its *inner* corner count (``9x6`` = 10 x 7 squares) and the side of
+one square in metres; a ChArUco board (``glasses.spatial.charuco``) by its squares and markers.
+``calibrate`` finds the board in each view (``board.detect``: sub-pixel corners and the matching
+points on the board), solves for the intrinsics and lens distortion, and returns a
 ``Calibration`` that turns into a ``CameraProfile`` and saves as FileStorage YAML readable
 by ``glasses.spatial.camera.load_profile``.
 """
@@ -14,7 +15,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Protocol
 
 import cv2
 import numpy as np
@@ -46,11 +47,43 @@ class Board:
     def pattern_size(self) -> tuple[int, int]:
         return (self.cols, self.rows)
 
+    kind = "chessboard"
+
     def object_points(self) -> np.ndarray:
         """Inner corners on the board plane (z = 0), metres, row by row: (cols*rows, 3) float32."""
         xs, ys = np.meshgrid(np.arange(self.cols), np.arange(self.rows))
         pts = np.stack([xs.ravel(), ys.ravel(), np.zeros(xs.size)], axis=1) * self.square_m
         return pts.astype(np.float32)
+
+    def detect(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(board points (N, 3), image points (N, 2)) float32 of the whole board, or None."""
+        corners = find_corners(gray, self)
+        return None if corners is None else (self.object_points(), corners.astype(np.float32))
+
+    @property
+    def label(self) -> str:
+        return f"{self.cols}x{self.rows} chessboard"
+
+    @property
+    def hint(self) -> str:
+        return "--grid counts inner corners; show the whole board, flat, from varied angles"
+
+
+class CalibrationBoard(Protocol):
+    """What ``calibrate`` needs of a board (``Board``, ``charuco.CharucoSpec``)."""
+
+    kind: str
+    cols: int
+    rows: int
+    square_m: float
+
+    def detect(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def hint(self) -> str: ...
 
 
 def parse_grid(text: str) -> tuple[int, int]:
@@ -114,7 +147,7 @@ class Calibration:
     skipped: tuple[str, ...]  # names of the views it was not found in
     rejected: tuple[str, ...]  # views the board was found in but which did not fit the others (left out)
     per_view_error: tuple[float, ...]  # RMS reprojection error of each used view, pixels
-    board: Board
+    board: CalibrationBoard
 
     @property
     def fx(self) -> float:
@@ -136,12 +169,13 @@ class Calibration:
         return CameraProfile(self.image_size, self.camera_matrix, self.dist_coeffs, name=name)
 
 
-def calibrate(views: Iterable[tuple[str, np.ndarray]], board: Board, min_views: int = MIN_VIEWS) -> Calibration:
+def calibrate(views: Iterable[tuple[str, np.ndarray]], board: CalibrationBoard,
+              min_views: int = MIN_VIEWS) -> Calibration:
     """Calibrate from (name, image) views of ``board``. All images must share one size.
 
     Raises InputError when the board is found in fewer than ``min_views`` images.
     """
-    obj = board.object_points()
+    object_points: list[np.ndarray] = []
     image_points: list[np.ndarray] = []
     used: list[str] = []
     skipped: list[str] = []
@@ -155,21 +189,32 @@ def calibrate(views: Iterable[tuple[str, np.ndarray]], board: Board, min_views: 
         elif (w, h) != size:
             raise InputError(f"{name} is {w}x{h} but {first_name} is {size[0]}x{size[1]}; "
                              "calibration images must all come from one camera at one resolution")
-        corners = find_corners(gray, board)
-        if corners is None:
+        found = board.detect(gray)
+        if found is None:
             skipped.append(name)
         else:
-            image_points.append(corners.astype(np.float32))
+            object_points.append(found[0].astype(np.float32))
+            image_points.append(found[1].astype(np.float32))
             used.append(name)
     total = len(used) + len(skipped)
     if total == 0:
         raise InputError("no calibration images given")
     if len(used) < min_views:
         raise InputError(
-            f"found the {board.cols}x{board.rows} chessboard in {len(used)} of {total} image(s); at least "
-            f"{min_views} needed (--grid counts inner corners; show the whole board, flat, from varied angles)")
+            f"found the {board.label} in {len(used)} of {total} image(s); at least "
+            f"{min_views} needed ({board.hint})")
     assert size is not None
-    k, d, rms, errors = _solve(obj, image_points, size)
+    return calibrate_points(used, object_points, image_points, size, board, skipped=skipped, min_views=min_views)
+
+
+def calibrate_points(names: list[str], object_points: list[np.ndarray], image_points: list[np.ndarray],
+                     size: tuple[int, int], board: CalibrationBoard, skipped: Iterable[str] = (),
+                     min_views: int = MIN_VIEWS) -> Calibration:
+    """Solve from board points found in views already: names[i] saw object_points[i] at image_points[i]."""
+    if len(names) < min_views:
+        raise InputError(f"{len(names)} view(s) of the {board.label}; at least {min_views} needed ({board.hint})")
+    used = list(names)
+    k, d, rms, errors = _solve(object_points, image_points, size)
     # A view that fits far worse than the rest (a misread board, motion blur, a bent print) is
     # left out once, and the camera solved again from the others.
     med = float(np.median(errors))
@@ -177,27 +222,28 @@ def calibrate(views: Iterable[tuple[str, np.ndarray]], board: Board, min_views: 
     rejected: list[str] = []
     if bad and len(used) - len(bad) >= min_views:
         rejected = [used[i] for i in bad]
+        object_points = [p for i, p in enumerate(object_points) if i not in bad]
         image_points = [p for i, p in enumerate(image_points) if i not in bad]
         used = [n for i, n in enumerate(used) if i not in bad]
-        k, d, rms, errors = _solve(obj, image_points, size)
+        k, d, rms, errors = _solve(object_points, image_points, size)
     return Calibration(size, k, d, rms, tuple(used), tuple(skipped), tuple(rejected), tuple(errors), board)
 
 
-def _solve(obj: np.ndarray, image_points: list[np.ndarray], size: tuple[int, int]):
+def _solve(object_points: list[np.ndarray], image_points: list[np.ndarray], size: tuple[int, int]):
     """cv2.calibrateCamera -> (camera matrix, distortion k1 k2 p1 p2 k3, RMS, per-view RMS)."""
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_COUNT, 200, 1e-12)
     try:
         rms, k, d, rvecs, tvecs = cv2.calibrateCamera(
-            [obj] * len(image_points), image_points, size, None, None, criteria=criteria)
+            list(object_points), list(image_points), size, None, None, criteria=criteria)
     except cv2.error as e:
         raise InputError("calibration failed (OpenCV: " + str(e).strip().splitlines()[-1][:120] + "); "
                          "use more views, from more varied angles") from e
     if not np.isfinite(rms) or not np.all(np.isfinite(k)) or k[0, 0] <= 0 or k[1, 1] <= 0:
         raise InputError("calibration did not converge; use more views, from more varied angles")
     errors = []
-    for pts, r, t in zip(image_points, rvecs, tvecs):
+    for obj, pts, r, t in zip(object_points, image_points, rvecs, tvecs):
         proj, _ = cv2.projectPoints(obj, r, t, k, d)
-        errors.append(float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - pts) ** 2, axis=1)))))
+        errors.append(float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - pts.reshape(-1, 2)) ** 2, axis=1)))))
     return np.asarray(k, np.float64), np.asarray(d, np.float64).reshape(-1), float(rms), errors
 
 
@@ -216,8 +262,11 @@ def save_profile(cal: Calibration, path: str | Path, name: str | None = None) ->
             fs.write("distortion_coefficients", cal.dist_coeffs.reshape(1, -1))
             fs.write("calibration_rms_px", float(cal.rms))
             fs.write("calibration_views", len(cal.used))
+            fs.write("calibration_board", cal.board.kind)
             fs.write("calibration_grid", f"{cal.board.cols}x{cal.board.rows}")
             fs.write("calibration_square_m", float(cal.board.square_m))
+            for key, value in getattr(cal.board, "profile_fields", dict)().items():
+                fs.write(key, value)
         finally:
             fs.release()
     return path
