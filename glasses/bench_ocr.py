@@ -4,16 +4,18 @@ RapidOCR is never imported here: it depends on opencv-python-headless, and this 
 environment keeps exactly one OpenCV. It runs in its OWN virtual environment, as a child
 process of that environment's python (for example one made with
 ``python3 -m venv /tmp/rapidocr-venv && /tmp/rapidocr-venv/bin/pip install rapidocr==3.10.0 onnxruntime``),
-one side after the other, so the two never share the cores.
+never both at once, so the two never share the cores.
 
 Both sides read each image ``repeats`` times after one warm-up call, from decoded pixels
-(file reading is not timed), with the same number of onnxruntime threads. Reported per side:
+(file reading is not timed), with the same number of onnxruntime threads, image by image in
+turn (ours, then RapidOCR), so that other load on the machine falls on both alike. Reported per side:
 the median of the per-image medians, the 10th-90th percentile spread, the total, and word
 accuracy against ground truth (the share of the truth's words found, case-insensitive).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -24,27 +26,64 @@ from pathlib import Path
 
 import numpy as np
 
-# Run by the peer venv's python: JSON {"images": [...], "repeats": n, "threads": n} on stdin,
-# JSON {image: {"ms": [...], "lines": [...]}} on stdout.
+# Run by the peer venv's python, threads as argv[1]: one JSON request {"path": ..., "repeats": n}
+# a line on stdin, one JSON answer {"ms": [...], "lines": [...]} a line on stdout.
 PEER_SCRIPT = r"""
 import json, sys, time
 import cv2
 from rapidocr import RapidOCR
-job = json.load(sys.stdin)
-engine = RapidOCR(params={"EngineConfig.onnxruntime.intra_op_num_threads": job["threads"],
+threads = int(sys.argv[1])
+engine = RapidOCR(params={"EngineConfig.onnxruntime.intra_op_num_threads": threads,
                           "EngineConfig.onnxruntime.inter_op_num_threads": 1, "Global.log_level": "error"})
-out = {}
-for path in job["images"]:
-    img = cv2.imread(path)
+print(json.dumps({"ready": True}), flush=True)
+for request in sys.stdin:
+    job = json.loads(request)
+    img = cv2.imread(job["path"])
     res = engine(img)
     times = []
     for _ in range(job["repeats"]):
         t0 = time.perf_counter()
         res = engine(img)
         times.append((time.perf_counter() - t0) * 1e3)
-    out[path] = {"ms": times, "lines": list(res.txts or ())}
-json.dump(out, sys.stdout)
+    print(json.dumps({"ms": times, "lines": list(res.txts or ())}), flush=True)
 """
+
+
+class PeerReader:
+    """RapidOCR running in its own environment's python, answering one image at a time."""
+
+    def __init__(self, python: Path, threads: int):
+        self.python = python
+        self.proc = subprocess.Popen([str(python), "-c", PEER_SCRIPT, str(threads)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self._answer()  # ready
+
+    def _answer(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            err = self.proc.stderr.read().strip().splitlines() or ["no output"]
+            raise RuntimeError(f"RapidOCR in {self.python} failed: {err[-1]}")
+        return json.loads(line)
+
+    def read(self, path: Path, repeats: int) -> dict:
+        self.proc.stdin.write(json.dumps({"path": str(path), "repeats": repeats}) + "\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> "PeerReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -114,33 +153,17 @@ def summarise(name: str, runs: dict[str, dict], truth: dict[str, list[str]]) -> 
                    round(found / total, 4) if total else 0.0, per_image)
 
 
-def run_ours(paths: list[Path], repeats: int, threads: int, config=None) -> dict[str, dict]:
+def time_ours(reader, path: Path, repeats: int) -> dict:
     from .imageio import read_image
-    from .perception.runtime import RuntimeOptions
-    from .perception.text import load_text_reader
 
-    out = {}
-    with load_text_reader(RuntimeOptions(threads=threads), config=config) as reader:
-        for path in paths:
-            img = read_image(path)
-            res = reader(img)
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                res = reader(img)
-                times.append((time.perf_counter() - t0) * 1e3)
-            out[path.name] = {"ms": times, "lines": res.texts()}
-    return out
-
-
-def run_peer(python: Path, paths: list[Path], repeats: int, threads: int, timeout_s: float = 1800) -> dict[str, dict]:
-    job = json.dumps({"images": [str(p) for p in paths], "repeats": repeats, "threads": threads})
-    proc = subprocess.run([str(python), "-c", PEER_SCRIPT], input=job, capture_output=True, text=True,
-                          timeout=timeout_s)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"RapidOCR in {python} failed: {last}")
-    return {Path(k).name: v for k, v in json.loads(proc.stdout).items()}
+    img = read_image(path)
+    res = reader(img)  # warm-up (and the shapes' first allocation)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        res = reader(img)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return {"ms": times, "lines": res.texts()}
 
 
 def peer_problem(python: Path | None) -> str | None:
@@ -161,7 +184,8 @@ def bench_ocr(peer_python: Path | str | None, images: Path | None = None, repeat
     """Our TextReader (``config``: a TextReaderConfig, default settings if None), then RapidOCR
     from ``peer_python``'s environment, on the images listed in the folder's truth.tsv."""
     from .paths import models_dir
-    from .perception.text import TextReaderConfig
+    from .perception.runtime import RuntimeOptions
+    from .perception.text import TextReaderConfig, load_text_reader
 
     config = config or TextReaderConfig()
 
@@ -170,13 +194,21 @@ def bench_ocr(peer_python: Path | str | None, images: Path | None = None, repeat
     folder = Path(images) if images else models_dir() / "images" / "signs"
     truth = load_truth(folder)
     paths = [folder / name for name in truth]
-    ours = summarise(f"glasses TextReader (PP-OCRv6 small, fp32, detector long side {config.det_min}-"
-                     f"{config.det_limit})", run_ours(paths, repeats, threads, config), truth)
+    name = f"glasses TextReader (PP-OCRv6 small, fp32, detector long side {config.det_min}-{config.det_limit})"
     peer_python = Path(peer_python) if peer_python else None
     problem = peer_problem(peer_python)
+    ours_runs: dict[str, dict] = {}
+    peer_runs: dict[str, dict] = {}
+    with contextlib.ExitStack() as stack:
+        reader = stack.enter_context(load_text_reader(RuntimeOptions(threads=threads), config=config))
+        peer = None if problem else stack.enter_context(PeerReader(peer_python, threads))
+        for path in paths:  # one image at a time, each side in turn: a busy machine slows both alike
+            ours_runs[path.name] = time_ours(reader, path, repeats)
+            if peer is not None:
+                peer_runs[path.name] = peer.read(path, repeats)
+    ours = summarise(name, ours_runs, truth)
     if problem:
         return OcrBench(len(paths), repeats, threads, ours, None, None, None, problem)
-    peer = summarise("RapidOCR 3.10.0 (own pipeline, PP-OCRv6 small + cls)",
-                     run_peer(peer_python, paths, repeats, threads), truth)
-    return OcrBench(len(paths), repeats, threads, ours, peer, round(peer.total_ms / ours.total_ms, 2),
-                    round(peer.median_ms / ours.median_ms, 2))
+    theirs = summarise("RapidOCR 3.10.0 (own pipeline, PP-OCRv6 small + cls)", peer_runs, truth)
+    return OcrBench(len(paths), repeats, threads, ours, theirs, round(theirs.total_ms / ours.total_ms, 2),
+                    round(theirs.median_ms / ours.median_ms, 2))

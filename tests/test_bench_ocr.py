@@ -36,3 +36,25 @@ def test_our_side_runs_on_real_signs(tmp_path):
     assert result.ours.word_accuracy == 1.0
     assert result.ours.median_ms > 0 and result.ours.p10_ms <= result.ours.p90_ms
     assert set(result.to_json()["ours"]["per_image"]) == {"demo_exit_0200.jpg", "wall_lift.jpg"}
+
+
+def test_peer_protocol_with_a_stand_in_rapidocr(tmp_path):
+    """The peer side end to end, with a stand-in 'rapidocr' module in a stand-in environment."""
+    import stat
+    import sys
+
+    fake = tmp_path / "fakeenv"
+    fake.mkdir()
+    (fake / "rapidocr.py").write_text(
+        "class _R:\n    txts = ('EXIT',)\n\n"
+        "class RapidOCR:\n    def __init__(self, params=None):\n        self.params = params\n"
+        "    def __call__(self, img):\n        return _R()\n")
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\nPYTHONPATH={fake} exec {sys.executable} \"$@\"\n")
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
+    shutil.copy(ROOT / "models/images/signs/demo_exit_0200.jpg", tmp_path / "a.jpg")
+    (tmp_path / "truth.tsv").write_text("a.jpg\tEXIT\n")
+    result = bench_ocr(python, images=tmp_path, repeats=2, threads=1)
+    assert result.skipped is None and result.peer.word_accuracy == 1.0
+    assert result.peer.per_image["a.jpg"]["lines"] == ["EXIT"]
+    assert result.speedup > 0 and result.median_speedup > 0
