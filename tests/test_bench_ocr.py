@@ -57,4 +57,4 @@ def test_peer_protocol_with_a_stand_in_rapidocr(tmp_path):
     result = bench_ocr(python, images=tmp_path, repeats=2, threads=1)
     assert result.skipped is None and result.peer.word_accuracy == 1.0
     assert result.peer.per_image["a.jpg"]["lines"] == ["EXIT"]
-    assert result.speedup > 0 and result.median_speedup > 0
+    assert result.speedup is not None and result.median_speedup is not None  # the stand-in takes ~0 ms
