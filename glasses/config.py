@@ -1,15 +1,17 @@
 """Device profiles: how hard the loop may work on a given board (``glasses run --profile``).
 
-Built-in profiles (the detector's input size is fixed at 416 by the shipped model, so it is
-not a setting here):
+Built-in profiles:
 
-    name    threads precision detect_every text_rate_hz display  why
-    pi4     4       fp32      2            0.5          none     Cortex-A72: int8 gains little
-                                                                 without dot-product; detect
-                                                                 every 2nd frame; audio only
-    pi5     4       int8      1            1.0          optical  Cortex-A76 has int8 dot-product
-    jetson  4       int8      1            2.0          optical  Orin CPU (GPU via onnxruntime-gpu)
-    laptop  2       int8      1            2.0          video    leaves cores for the rest
+    name    threads precision input detect_every text_rate_hz display  why
+    pi4     4       fp32      320   2            0.5          none     Cortex-A72: int8 gains little
+                                                                       without dot-product; a smaller
+                                                                       input, every 2nd frame; audio only
+    pi5     4       int8      416   1            1.0          optical  Cortex-A76 has int8 dot-product
+    jetson  4       int8      416   1            2.0          optical  Orin CPU (GPU via onnxruntime-gpu)
+    laptop  2       int8      416   1            2.0          video    leaves cores for the rest
+
+input_size is the detector's square input in pixels, a multiple of 32 (the model takes any):
+smaller is faster and misses small, far objects.
 
 A TOML file may start from a built-in and change some fields (see calibration/devices/):
 
@@ -68,6 +70,7 @@ class DeviceProfile:
     detect_every: int  # run the detector on every Nth frame (1 = all); the tracker fills in between
     text_rate_hz: float  # sign reading passes a second (0 = only on request)
     display: str  # "video" | "optical" | "none" (headless: speech and events only)
+    input_size: int = 416  # detector input, pixels square, a multiple of 32
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -77,13 +80,17 @@ class DeviceProfile:
         _whole("detect_every", self.detect_every, 1, 1000)
         object.__setattr__(self, "text_rate_hz", _rate("text_rate_hz", self.text_rate_hz))
         _choice("display", self.display, DISPLAYS)
+        _whole("input_size", self.input_size, 128, 1280)
+        if self.input_size % 32:
+            raise InputError(f"input_size must be a multiple of 32 (320, 416, 512 ...), got {self.input_size}")
 
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 BUILTIN_PROFILES = MappingProxyType({p.name: p for p in (
-    DeviceProfile("pi4", threads=4, precision="fp32", detect_every=2, text_rate_hz=0.5, display="none"),
+    DeviceProfile("pi4", threads=4, precision="fp32", detect_every=2, text_rate_hz=0.5, display="none",
+                  input_size=320),
     DeviceProfile("pi5", threads=4, precision="int8", detect_every=1, text_rate_hz=1.0, display="optical"),
     DeviceProfile("jetson", threads=4, precision="int8", detect_every=1, text_rate_hz=2.0, display="optical"),
     DeviceProfile("laptop", threads=2, precision="int8", detect_every=1, text_rate_hz=2.0, display="video"),
@@ -108,7 +115,7 @@ def profile_from_mapping(data: dict, default_name: str = "custom", source: str =
                 raise InputError(f"base must be one of {', '.join(BUILTIN_PROFILES)}, got {base_name!r}")
             values.setdefault("name", default_name)
             return replace(BUILTIN_PROFILES[base_name], **values)
-        missing = [f for f in FIELDS if f not in values and f != "name"]
+        missing = [f for f in FIELDS if f not in values and f not in ("name", "input_size")]
         if missing:
             raise InputError(f"{', '.join(missing)} missing: give {'it' if len(missing) == 1 else 'them'}, "
                              f"or start from a built-in with base = one of {', '.join(BUILTIN_PROFILES)}")

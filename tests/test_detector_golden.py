@@ -65,3 +65,21 @@ def test_detections_carry_their_timing(bench_dir, int8_detector):
     result = int8_detector(read_image(bench_dir / "messi5.jpg"))
     assert result.elapsed_ms > 0
     assert set(result.timings) == {"preprocess_ms", "inference_ms", "postprocess_ms"}
+
+
+def test_smaller_input_size_still_finds_the_people(bench_dir):
+    from glasses.perception.detector import load_detector
+    from glasses.perception.runtime import RuntimeOptions
+
+    det = load_detector("int8", RuntimeOptions(threads=2), input_size=320)
+    assert det.config.input_size == 320
+    result = det(read_image(bench_dir / "vtest_0300.jpg"))
+    assert sum(found(result, "person", box, 0.6) for box in VTEST_0300_PEOPLE) >= 5
+
+
+def test_input_size_must_be_a_multiple_of_32():
+    from glasses.errors import InputError
+    from glasses.perception.detector import load_detector
+
+    with pytest.raises(InputError, match="multiple of 32"):
+        load_detector("int8", input_size=300)

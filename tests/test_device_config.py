@@ -64,7 +64,8 @@ def test_a_file_without_base_gives_every_field(tmp_path):
     ('base = "pi5"\nname = ""\n', "name must be a non-empty string"),
     ('base = "pi3"\n', "base must be one of pi4, pi5, jetson, laptop, got 'pi3'"),
     ('base = "pi5"\nthread = 2\n', "unknown key 'thread' \\(did you mean 'threads'\\?\\); allowed: base, name, threads"),
-    ('base = "pi5"\ninput_size = 320\n', "unknown key 'input_size'"),
+    ('base = "pi5"\ninput_size = 300\n', "input_size must be a multiple of 32"),
+    ('base = "pi5"\ninput_size = 64\n', "input_size must be a whole number >= 128"),
     ('base = "pi5"\n[camera]\nfps = 30\n', "unknown key 'camera'"),
     ('threads = 2\n', "precision, detect_every, text_rate_hz, display missing: give them, or start from a built-in"),
     ('threads = \n', "mine.toml: not valid TOML"),
@@ -94,3 +95,7 @@ def test_profiles_validate_when_built_in_code():
 def test_mapping_errors_name_their_source():
     with pytest.raises(InputError, match="^flags: threads"):
         profile_from_mapping({"base": "pi5", "threads": 0}, source="flags")
+
+
+def test_input_size_in_profiles():
+    assert load_profile("pi4").input_size == 320 and load_profile("laptop").input_size == 416

@@ -54,7 +54,7 @@ def run(args) -> int:
     from ..spatial.objects import place
 
     profile = load_camera(args)
-    detector = load_detector(args.precision, RuntimeOptions(threads=args.threads))
+    detector = load_detector(args.precision, RuntimeOptions(threads=args.threads), input_size=args.input_size)
     settings = speech_settings(args)
     speaker = SpeechWorker(settings) if args.speak and args.audio_out is None else None
     said: list[str] = []

@@ -25,7 +25,7 @@ def run(args) -> int:
     from ..spatial.objects import place
 
     profile = load_camera(args)
-    detector = load_detector(args.precision, RuntimeOptions(threads=args.threads))
+    detector = load_detector(args.precision, RuntimeOptions(threads=args.threads), input_size=args.input_size)
     failures = 0
     for name in args.images:
         try:

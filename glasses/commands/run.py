@@ -42,6 +42,8 @@ def add_parser(sub) -> None:
     add_speech_options(p)
     p.add_argument("--precision", choices=("int8", "fp32"), default=None, help="override the profile's precision")
     p.add_argument("--threads", type=positive_int, default=None, help="override the profile's thread count")
+    p.add_argument("--input-size", type=positive_int, default=None, metavar="PX",
+                   help="override the profile's detector input size (a multiple of 32)")
     p.add_argument("--route", type=Path, default=None, metavar="FILE.toml",
                    help="a route of ArUco-marked waypoints (overlays/routes/*.toml): guide the wearer")
     p.add_argument("--to", default=None, metavar="PLACE", help="the destination on --route (a waypoint name)")
@@ -81,7 +83,8 @@ def run(args) -> int:
     headless = args.headless or device.display == "none"
     camera = load_camera(args)
     detector = load_detector(args.precision or device.precision,
-                             RuntimeOptions(threads=args.threads or device.threads))
+                             RuntimeOptions(threads=args.threads or device.threads),
+                             input_size=args.input_size or device.input_size)
     guide = None
     if args.route is not None:  # checked before the camera opens: a bad route is a one-line error
         from ..spatial.routes import route_stage

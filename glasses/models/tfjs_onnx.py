@@ -383,3 +383,67 @@ def convert(model_json_path: Path, opset: int = 17):
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model
+
+
+def make_size_agnostic(model):
+    """Let the converted model take any input size that is a multiple of its largest stride.
+
+    The TF.js graph resizes feature maps to constant sizes (13 -> 26 -> 52 for a 416 input).
+    Each such Resize is given the scale it has at the converted size instead (2 or 0.5), and
+    the graph's input and output sizes become symbolic. Reshapes already use -1.
+    Returns a new model; the outputs at the original size are unchanged.
+    """
+    import onnx
+    from onnx import helper, numpy_helper, shape_inference
+
+    inferred = shape_inference.infer_shapes(model)
+    dims = {}
+    for vi in list(inferred.graph.value_info) + list(inferred.graph.input):
+        shape = vi.type.tensor_type.shape.dim
+        dims[vi.name] = [d.dim_value if d.HasField("dim_value") else None for d in shape]
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    graph = out.graph
+    producers = {o: n for n in graph.node for o in n.output}
+    inits = {i.name: i for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type != "Resize" or len(node.input) < 4 or not node.input[3]:
+            continue
+        concat = producers.get(node.input[3])
+        hw_name = concat.input[1] if concat is not None and concat.op_type == "Concat" else None
+        if hw_name not in inits:
+            raise UnsupportedGraph(f"{node.name}: sizes are not a constant height/width")
+        target = numpy_helper.to_array(inits[hw_name]).astype(np.float64)
+        source = dims.get(node.input[0])
+        if not source or None in source[2:]:
+            raise UnsupportedGraph(f"{node.name}: input size unknown after shape inference")
+        scales = np.array([1.0, 1.0, target[0] / source[2], target[1] / source[3]], np.float32)
+        name = node.name + "_scales"
+        graph.initializer.append(numpy_helper.from_array(scales, name))
+        node.input[2] = name
+        del node.input[3]
+    graph.ClearField("value_info")
+    for i, vi in enumerate(list(graph.input) + list(graph.output)):
+        shape = vi.type.tensor_type.shape
+        if len(shape.dim) == 4:  # the image: N, C, H, W
+            shape.dim[2].dim_param, shape.dim[3].dim_param = "height", "width"
+        elif len(shape.dim) == 3:  # per-level outputs: 1, cells, values
+            shape.dim[1].dim_param = "cells"
+    cleaned = helper.make_model(graph, opset_imports=list(out.opset_import), producer_name=out.producer_name)
+    cleaned.ir_version = out.ir_version
+    cleaned.graph.CopyFrom(_drop_unused(cleaned.graph))
+    onnx.checker.check_model(cleaned)
+    return cleaned
+
+
+def _drop_unused(graph):
+    """The graph without nodes and initializers nothing reads (left by make_size_agnostic)."""
+    outputs = [o.name for o in graph.output]
+    nodes = _prune(list(graph.node), outputs)
+    used = {i for n in nodes for i in n.input}
+    del graph.node[:]
+    graph.node.extend(nodes)
+    keep = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    return graph

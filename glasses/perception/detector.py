@@ -132,18 +132,27 @@ class ObjectDetector:
                           precision=self.precision, timings=timings)
 
 
-def load_detector(precision: str = "int8", runtime=None, models_folder=None) -> ObjectDetector:
-    """The manifest's detector of this precision, checked (SHA-256) and loaded."""
+def load_detector(precision: str = "int8", runtime=None, models_folder=None,
+                  input_size: int | None = None) -> ObjectDetector:
+    """The manifest's detector of this precision, checked (SHA-256) and loaded.
+
+    input_size: the square input in pixels (default the manifest's, 416); the model takes any
+    multiple of 32.
+    """
     from ..models.manifest import check_file, find, load_manifest
     from .runtime import OrtSession, RuntimeOptions
 
+    if input_size is not None and (input_size % 32 or not 128 <= input_size <= 1280):
+        from ..errors import InputError
+
+        raise InputError(f"input size must be a multiple of 32 from 128 to 1280 (320, 416, 512 ...), got {input_size}")
     specs = load_manifest(models_folder)
     spec = find(specs, "detector", precision)
     path = check_file(spec)
     inp = spec.input
     config = DetectorConfig(
         labels=spec.labels_list(),
-        input_size=int(inp.get("size", 416)),
+        input_size=int(input_size or inp.get("size", 416)),
         mean=tuple(inp.get("mean", DetectorConfig.mean)),
         std=tuple(inp.get("std", DetectorConfig.std)),
         strides=tuple(inp.get("strides", DetectorConfig.strides)),
