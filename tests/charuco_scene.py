@@ -7,6 +7,8 @@ sampled from OpenCV's own board image. Used by the ChArUco and live-calibration 
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -19,14 +21,17 @@ SPEC = CharucoSpec(7, 5, 0.03, 0.022, "DICT_5X5_100")
 TEX_PX = 160  # texture pixels per square
 
 
+@functools.lru_cache(maxsize=2)  # computed once per test process (2 s)
 def ray_map(w: int = W, h: int = H) -> np.ndarray:
-    """Undistorted normalised ray (x/z, y/z) of every sub-pixel sample of the distorted image."""
+    """Undistorted normalised ray (x/z, y/z) of every sub-pixel sample of the distorted image (read-only)."""
     xs = (np.arange(w * SS) + 0.5) / SS - 0.5
     ys = (np.arange(h * SS) + 0.5) / SS - 0.5
     gx, gy = np.meshgrid(xs, ys)
     pts = np.stack([gx.ravel(), gy.ravel()], 1).reshape(-1, 1, 2)
     crit = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-12)
-    return cv2.undistortPointsIter(pts, K_TRUE, D_TRUE, None, None, crit).reshape(h * SS, w * SS, 2)
+    rays = cv2.undistortPointsIter(pts, K_TRUE, D_TRUE, None, None, crit).reshape(h * SS, w * SS, 2)
+    rays.flags.writeable = False
+    return rays
 
 
 def board_texture(spec: CharucoSpec = SPEC) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import emit_json
+from .common import emit_json, positive_int
 
 
 def add_parser(sub) -> None:
@@ -31,6 +31,20 @@ def add_parser(sub) -> None:
     p.add_argument("--make-target", type=Path, default=None, metavar="FILE.png",
                    help="also write a printable board of this --board, --grid and --square (300 DPI); "
                         "IMAGES may then be left out")
+    live = p.add_argument_group("live calibration (--live)")
+    live.add_argument("--live", action="store_true",
+                      help="calibrate from the camera: keep views that add coverage, say how to move the board")
+    live.add_argument("--source", default=None, metavar="SRC",
+                      help="frame source for --live/--display-align (default: the first camera); "
+                           "a camera index, video file, image folder, GStreamer pipeline or URL")
+    live.add_argument("--views", type=positive_int, default=15, metavar="N",
+                      help="--live: views to keep before calibrating (default 15; at least 3)")
+    live.add_argument("--min-sharpness", type=float, default=100.0, metavar="V",
+                      help="--live: least variance of the Laplacian over the board for a view to count "
+                           "(default 100)")
+    live.add_argument("--fast", action="store_true", help="read a file or folder source as fast as possible")
+    live.add_argument("--headless", action="store_true", help="no window")
+    live.add_argument("--no-speech", action="store_true", help="instructions on stdout only, not spoken")
     p.set_defaults(func=run)
 
 
@@ -60,9 +74,11 @@ def board_from_args(args):
 def run(args) -> int:
     from ..errors import InputError
     from ..imageio import read_image
-    from ..spatial.calibrate import PROFILE_SUFFIXES, calibrate, save_profile
+    from ..spatial.calibrate import calibrate, save_profile
 
     board = board_from_args(args)
+    if args.live:
+        return _run_live(args, board)
     if not args.images and args.make_target is None:
         raise InputError("give board photos to calibrate from (IMAGES...), or --make-target FILE.png")
     if args.make_target is not None:
@@ -72,6 +88,17 @@ def run(args) -> int:
 
     # Read every image first: an unreadable one stops the run before anything is written.
     images = [(name, read_image(name)) for name in args.images]
+    out = _out_path(args)
+    cal = calibrate(images, board)
+    save_profile(cal, out)
+    _report(args, cal, out, len(images))
+    return 0
+
+
+def _out_path(args) -> Path:
+    from ..errors import InputError
+    from ..spatial.calibrate import PROFILE_SUFFIXES
+
     out = args.out
     if out is None:
         from ..paths import calibration_dir
@@ -79,9 +106,50 @@ def run(args) -> int:
         out = calibration_dir() / "camera.yaml"
     if out.suffix.lower() not in PROFILE_SUFFIXES:
         raise InputError(f"--out must end in {', '.join(PROFILE_SUFFIXES)}, got {str(out)!r}")
-    cal = calibrate(images, board)
+    return out
+
+
+def _run_live(args, board) -> int:
+    import contextlib
+    import sys
+
+    from ..camera.sources import open_source
+    from ..errors import InputError
+    from ..spatial.calibrate import save_profile
+    from ..spatial.live_calibrate import LiveCalibrator, LiveOptions, run_live
+
+    if args.images or args.make_target is not None:
+        raise InputError("--live calibrates from a camera: leave out IMAGES and --make-target")
+    out = _out_path(args)
+    calibrator = LiveCalibrator(board, LiveOptions(views_wanted=args.views, min_sharpness=args.min_sharpness))
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(open_source(args.source, fast=args.fast))
+        if getattr(source, "fallback_reason", None):
+            raise InputError(f"{source.fallback_reason}; --live needs a camera showing the board (pass --source)")
+        display = None
+        if not args.headless:
+            from ..outputs.overlay import Display
+
+            display = stack.enter_context(Display(name="glasses calibrate"))
+        speech = None
+        if not args.no_speech:
+            from ..audio.speech import SpeechWorker
+
+            speech = stack.enter_context(SpeechWorker())
+        stream = sys.stderr if args.json else sys.stdout
+
+        def announce(text: str) -> None:
+            print(text, file=stream, flush=True)
+            if speech is not None:
+                speech.say(text, priority=1, max_age_s=3.0)
+
+        result = run_live(source, calibrator, announce, display)
+    if calibrator.views < 3:
+        raise InputError(f"kept {calibrator.views} view(s) of the {board.label} in {result.frames} frame(s); at "
+                         f"least 3 needed (show the board to the camera and follow the instructions)")
+    cal = calibrator.calibrate()
     save_profile(cal, out)
-    _report(args, cal, out, len(images))
+    _report(args, cal, out, calibrator.views)
     return 0
 
 
@@ -98,7 +166,7 @@ def _report(args, cal, out, n_images: int) -> None:
               f"horizontal FOV {cal.to_profile().hfov_deg:.1f} deg, RMS error {cal.rms:.3f} px")
         print(f"  distortion k1 k2 p1 p2 k3: {' '.join(f'{v:.5f}' for v in cal.dist_coeffs)}")
         for name in cal.skipped:
-            print(f"  no {board.label} found in {name}")
+            print(f"  no {cal.board.label} found in {name}")
         for name in cal.rejected:
             print(f"  left out {name}: it did not fit the other views (blurred, bent or misread board?)")
         worst = max(range(len(cal.used)), key=lambda i: cal.per_view_error[i])

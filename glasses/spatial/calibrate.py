@@ -55,6 +55,10 @@ class Board:
         pts = np.stack([xs.ravel(), ys.ravel(), np.zeros(xs.size)], axis=1) * self.square_m
         return pts.astype(np.float32)
 
+    def corner_points(self) -> np.ndarray:
+        """Every corner the board has, on its plane (metres): its extent."""
+        return self.object_points()
+
     def detect(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(board points (N, 3), image points (N, 2)) float32 of the whole board, or None."""
         corners = find_corners(gray, self)
@@ -78,6 +82,8 @@ class CalibrationBoard(Protocol):
     square_m: float
 
     def detect(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None: ...
+
+    def corner_points(self) -> np.ndarray: ...
 
     @property
     def label(self) -> str: ...

@@ -113,6 +113,9 @@ class CharucoSpec:
         pts = np.stack([xs.ravel(), ys.ravel(), np.zeros(xs.size)], axis=1) * self.square_m
         return pts.astype(np.float32)
 
+    def corner_points(self) -> np.ndarray:
+        return self.inner_corners()
+
     def detect(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(board points (N, 3), image points (N, 2)) of the corners seen, or None if fewer than
         ``min_corners`` or all on one line (a line of points does not pin down a camera)."""
