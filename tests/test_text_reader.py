@@ -177,3 +177,10 @@ def test_upside_down_sign_is_read_and_its_quad_starts_at_the_text_start(reader):
     assert line.text == "NO SMOKING"
     (x0, _), (x1, _) = line.quad[0], line.quad[1]
     assert x1 < x0  # reads right to left across the image: the sign is upside down
+
+
+def test_small_text_makes_the_detector_look_again_closer(reader):
+    img = cv2.imread(str(SIGNS / "small_box_in_scene.jpg"))
+    assert "PAN DUCALE" in reader(img).texts()  # found only at the larger detector size
+    once = TextReader(reader.det, reader.rec, reader.keys, TextReaderConfig(zoom_below=0))
+    assert "PAN DUCALE" not in once(img).texts()

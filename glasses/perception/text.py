@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -92,6 +92,9 @@ class TextReaderConfig:
     rec_batch: int = 8
     min_score: float = 0.5  # lines the recogniser is less sure of are dropped
     flip_below: float = 0.9  # lines read less surely than this are read again turned 180 degrees
+    # small text: when a box found is less tall than this (detector pixels, after unclip), detect
+    # again with the long side at det_limit (0: never). DB misses text under ~10 px tall.
+    zoom_below: float = 16.0
     mean: float = 0.5
     std: float = 0.5
 
@@ -291,9 +294,19 @@ class TextReader:
         self.config = config
 
     def detect(self, image: np.ndarray) -> list[tuple[np.ndarray, float]]:
-        x = preprocess_det(image, self.config)
+        """Text boxes; looked for again at det_limit when small text shows up at the first size."""
+        boxes, scale = self._detect_at(image, self.config)
+        cfg = self.config
+        if cfg.zoom_below > 0 and round(max(image.shape[:2]) * scale) < cfg.det_limit:
+            heights = [np.linalg.norm(q[3] - q[0]) * scale for q, _ in boxes]
+            if any(h < cfg.zoom_below for h in heights):
+                boxes, _ = self._detect_at(image, replace(cfg, det_min=cfg.det_limit))
+        return boxes
+
+    def _detect_at(self, image: np.ndarray, cfg: TextReaderConfig) -> tuple[list[tuple[np.ndarray, float]], float]:
+        x = preprocess_det(image, cfg)
         prob = self.det({self.det.input_name: x})[0][0, 0]
-        return postprocess_det(prob, self.config, (image.shape[1], image.shape[0]))
+        return postprocess_det(prob, cfg, (image.shape[1], image.shape[0])), x.shape[3] / image.shape[1]
 
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and score per crop; crops of similar width share a batch."""
