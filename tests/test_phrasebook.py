@@ -1,7 +1,6 @@
 """Sign phrasebook: the tables load and are complete, phrase before word matches, normalisation of
 case, spacing and OCR look-alikes, untranslatable lines, sign blocks, the neural plug-in."""
 
-from pathlib import Path
 
 import pytest
 
