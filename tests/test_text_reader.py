@@ -92,6 +92,7 @@ def test_text_line_is_validated(kwargs, match):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"det_limit": 1000}, "multiple of 32"), ({"det_thresh": 1.0}, "det_thresh"), ({"rec_batch": 0}, "rec_batch"),
+    ({"zoom_below": -1}, "zoom_below"),
 ])
 def test_config_is_validated(kwargs, match):
     with pytest.raises(ValueError, match=match):

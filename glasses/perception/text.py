@@ -109,6 +109,8 @@ class TextReaderConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {v}")
         if self.rec_batch < 1:
             raise ValueError(f"rec_batch must be >= 1, got {self.rec_batch}")
+        if self.zoom_below < 0:
+            raise ValueError(f"zoom_below must be >= 0 (0: never zoom), got {self.zoom_below}")
 
 
 # ---------------------------------------------------------------- detection
