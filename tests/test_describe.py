@@ -84,3 +84,16 @@ def test_speak_finishes_and_prints(capsys):
     # no sound card in CI: the speech child times the silence instead of playing
     assert main(["describe", f"{BENCH}/messi5.jpg", "--speak"]) == 0
     assert "Person" in capsys.readouterr().out
+
+
+def test_describe_reads_sign_text(capsys):
+    from pathlib import Path
+
+    from glasses.cli import main
+
+    sign = Path(__file__).resolve().parents[1] / "models/images/signs/demo_exit_0200.jpg"
+    assert main(["describe", "--json", str(sign)]) == 0
+    obj = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [l["text"] for l in obj["lines"]] == ["EXIT"]
+    assert obj["lines"][0]["translation"] is None and len(obj["lines"][0]["quad"]) == 4
+    assert obj["sentences"][-1] == "Sign: EXIT." and len(obj["sentences"]) <= 3

@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
         description="Describe images the way the glasses would say it: at most three short sentences about "
                     "the most important objects, with clock direction and distance in metres.",
         epilog="--json prints one object per image: image, sentences, objects (as in 'glasses detect'), "
-               "lines (text found in the image; always [] until the text-reading stage exists).")
+               "lines (text read in the image, as in 'glasses read'; translation is null here).")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
     p.add_argument("--lang", default="en", metavar="L",
                    help=f"language of the sentences and the voice: {', '.join(LANGUAGES)} (default en)")
@@ -28,6 +28,7 @@ def add_parser(sub) -> None:
     add_camera_option(p)
     add_runtime_options(p)
     add_speech_options(p)
+    p.add_argument("--no-text", action="store_true", help="do not read text (faster; lines stay [])")
     p.set_defaults(func=run)
 
 
@@ -51,10 +52,13 @@ def run(args) -> int:
     from ..imageio import read_image
     from ..perception.detector import load_detector
     from ..perception.runtime import RuntimeOptions
+    from ..perception.text import load_text_reader, sign_blocks
     from ..spatial.objects import place
+    from ..text_stage import SIGN_WORD
 
     profile = load_camera(args)
     detector = load_detector(args.precision, RuntimeOptions(threads=args.threads), input_size=args.input_size)
+    reader = None if args.no_text else load_text_reader(RuntimeOptions(threads=args.threads))
     settings = speech_settings(args)
     speaker = SpeechWorker(settings) if args.speak and args.audio_out is None else None
     said: list[str] = []
@@ -68,10 +72,16 @@ def run(args) -> int:
                 print(f"glasses describe: error: {e}", file=sys.stderr)
                 continue
             placed = place(detector(image), profile)
-            sentences = describe_scene([Placed.from_placed_object(p) for p in placed], args.lang)
+            lines = reader(image) if reader is not None else ()
+            signs = [" ".join(lines.items[i].text for i in block) for block in sign_blocks(lines.items)] if lines else []
+            # at most three sentences: the objects, and the most prominent sign's text when there is one
+            sentences = describe_scene([Placed.from_placed_object(p) for p in placed], args.lang,
+                                       max_sentences=2 if signs else 3) if placed or not signs else []
+            if signs:
+                sentences.append(SIGN_WORD[args.lang].format(signs[0]) + ".")
             if args.json:
                 emit_json({"image": name, "sentences": sentences, "objects": [p.to_json() for p in placed],
-                           "lines": []})
+                           "lines": [dict(line.to_json(), translation=None) for line in lines]})
             else:
                 print(f"{name}:")
                 for s in sentences:
