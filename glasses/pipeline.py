@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -25,7 +25,9 @@ from .audio.narrator import Narrator, Utterance
 from .audio.phrases import Placed
 from .camera.types import EndOfStream, Frame
 from .outputs.overlay import BoxLabel, OverlayScene, render
+from .spatial.motion import MotionTracker
 from .spatial.objects import PlacedObject, place
+from .stages import StageOutput
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +114,8 @@ class Assistant:
 
     def __init__(self, source, detector, camera, narrator: Narrator, announcer, events,
                  tracker=None, recorder=None, display=None, options: LoopOptions = LoopOptions(),
-                 clock: Callable[[], float] = time.monotonic, stages: list | None = None):
+                 clock: Callable[[], float] = time.monotonic, stages: list | None = None,
+                 painter: Callable | None = None):
         self.source = source
         self.detector = detector
         self.camera = camera
@@ -125,6 +128,9 @@ class Assistant:
         self.options = options
         self.clock = clock
         self.stages = list(stages or [])  # WorkerStage objects (glasses.stages): markers, text, hands
+        self.painter = painter  # painter(canvas, quads, frame_image): text the overlay font cannot draw
+        # slow stages finish on an older frame: their overlays are moved with the head since then
+        self.motion = MotionTracker() if self.stages else None
         self.commands: queue.Queue[tuple[str, str]] = queue.Queue()
         self.state = WorldState()
         self.summary = LoopSummary()
@@ -162,8 +168,8 @@ class Assistant:
                 self._say(Utterance(u.text, u.priority, "repeat: " + u.reason, u.lang, t, u.labels,
                                     u.bearing_deg, u.earcon), capture_ts)
         elif name == "read":
-            self._say(Utterance("Text reading is not available yet.", 2, "requested: read", self.narrator.config.lang,
-                                t), capture_ts)
+            self._say(Utterance("Text reading is off." if self.narrator.config.lang == "en" else "글자 읽기가 꺼져 있습니다.",
+                                2, "requested: read", self.narrator.config.lang, t), capture_ts)
         elif name == "where":
             self._say(self._where(arg, t), capture_ts)
         self.events.log("command", self.state.frame, command=name, arg=arg or None)
@@ -232,6 +238,8 @@ class Assistant:
         return self._render(frame)
 
     def _run_stages(self, frame: Frame, t: float) -> None:
+        if self.motion is not None:
+            self.motion.update(frame.index, frame.image)
         for st in self.stages:
             st.submit(frame, t)
             out = st.poll()
@@ -271,12 +279,33 @@ class Assistant:
         status = f"{fps:4.1f} fps  {self.source.name}"
         if getattr(self.source, "status", "ok") == "lost":
             status += "  CAMERA LOST"
-        extra = [st.overlay() for st in self.stages]
+        extra = [self._follow(st.overlay()) for st in self.stages]
         scene = OverlayScene(boxes=tuple(boxes) + tuple(b for o in extra for b in o.boxes),
                              quads=tuple(q for o in extra for q in o.quads),
                              arrows=tuple(a for o in extra for a in o.arrows),
                              status=status, caption=self.state.caption)
-        return render(frame.image, scene, frame.size, mode=self.options.display_mode)
+        canvas = render(frame.image, scene, frame.size, mode=self.options.display_mode)
+        if self.painter is not None and scene.quads:
+            self.painter(canvas, scene.quads, frame.image)
+        return canvas
+
+    def _follow(self, out: StageOutput) -> StageOutput:
+        """A stage's overlay moved from the frame it was computed on to the current one."""
+        if self.motion is None or (not out.quads and not out.boxes):
+            return out
+        quads = []
+        for q in out.quads:
+            moved = self.motion.to_current(q.quad, out.frame_index)
+            quads.append(q if moved is None else replace(q, quad=tuple(map(tuple, moved))))
+        boxes = []
+        for b in out.boxes:
+            x1, y1, x2, y2 = b.box
+            moved = self.motion.to_current([(x1, y1), (x2, y1), (x2, y2), (x1, y2)], out.frame_index)
+            if moved is not None:
+                (x1, y1), (x2, y2) = moved.min(axis=0), moved.max(axis=0)
+                b = replace(b, box=(float(x1), float(y1), float(x2), float(y2)))
+            boxes.append(b)
+        return replace(out, quads=tuple(quads), boxes=tuple(boxes))
 
     def _fps(self) -> float:
         if len(self._recent) < 2:

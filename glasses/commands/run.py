@@ -48,6 +48,11 @@ def add_parser(sub) -> None:
                    help="a route of ArUco-marked waypoints (overlays/routes/*.toml): guide the wearer")
     p.add_argument("--to", default=None, metavar="PLACE", help="the destination on --route (a waypoint name)")
     p.add_argument("--no-qr", action="store_true", help="do not look for QR codes (read aloud on 'read')")
+    p.add_argument("--no-text", action="store_true", help="do not read signs")
+    p.add_argument("--translate", default=None, metavar="LANG",
+                   help="paint sign translations into the signs: en, ko, ja, zh, es, fr, de (offline phrasebook)")
+    p.add_argument("--point", action="store_true",
+                   help="point-to-read: the line just beyond your index fingertip is read aloud (mediapipe hands)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object at the end")
     p.set_defaults(func=run)
 
@@ -90,6 +95,9 @@ def run(args) -> int:
         from ..spatial.routes import route_stage
 
         guide = route_stage(args.route, args.to, camera, lang=args.lang)
+    text_stage = painter = None
+    if not args.no_text:  # loaded before the camera opens: a bad --translate is a one-line error
+        text_stage, painter = _text_stage(args)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     say = (lambda s: print(s, file=sys.stderr, flush=True))
@@ -119,6 +127,9 @@ def run(args) -> int:
             stages = []
             if guide is not None:
                 stages.append(stack.enter_context(WorkerStage(guide, rate_hz=5.0, name="route")))
+            if not args.no_text:
+                stages.append(stack.enter_context(WorkerStage(text_stage, rate_hz=max(device.text_rate_hz, 0.2),
+                                                              name="text")))
             if not args.no_qr:
                 from ..spatial.qr import qr_stage
 
@@ -129,7 +140,7 @@ def run(args) -> int:
                 Announcer(speech, earcons), events, tracker=Tracker(), recorder=recorder, display=display,
                 options=LoopOptions(detect_every=device.detect_every, max_frames=args.max_frames,
                                     display_mode=display_mode),
-                stages=stages)
+                stages=stages, painter=painter)
             if sys.stdin is not None and not sys.stdin.closed:
                 stdin_commands(assistant, sys.stdin, stop)
             try:
@@ -151,6 +162,37 @@ def run(args) -> int:
         if args.events is not None:
             print(f"events: {args.events}")
     return 0
+
+
+def _text_stage(args):
+    """The sign-reading stage and, when a CJK-capable font is installed, the painter that draws
+    translations the overlay's own (ASCII) font cannot."""
+    from ..errors import InputError
+    from ..outputs.sign_text import find_font, paint_signs
+    from ..perception.runtime import RuntimeOptions
+    from ..perception.text import load_text_reader
+    from ..text_stage import TextStage
+
+    phrasebook = None
+    if args.translate is not None:
+        from ..translate.phrasebook import load_phrasebook
+
+        phrasebook = load_phrasebook()
+        if args.translate not in phrasebook.languages:
+            raise InputError(f"--translate must be one of {', '.join(phrasebook.languages)}, got {args.translate!r}")
+    pointer = None
+    if args.point:
+        from ..perception.fingertip import MediapipeFingertip
+
+        pointer = MediapipeFingertip()
+    stage = TextStage(load_text_reader(RuntimeOptions(threads=1)), phrasebook, target=args.translate,
+                      lang=args.lang, pointer=pointer)
+    font = find_font()
+
+    def paint(canvas, quads, frame_image):
+        paint_signs(canvas, quads, font, source=frame_image)
+
+    return stage, (paint if font is not None else None)
 
 
 class _LazyRecorder:
