@@ -51,7 +51,7 @@ def test_doctor(capsys):
 
 def test_bench_sections_validated(capsys):
     assert main(["bench", "--sections", "detector,gpu"]) == 1
-    assert "--sections must be a comma-separated list of detector, pipeline" in capsys.readouterr().err
+    assert "--sections must be a comma-separated list of detector, pipeline, ocr" in capsys.readouterr().err
 
 
 def test_pipeline_bench_on_a_short_clip(tmp_path):

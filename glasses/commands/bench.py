@@ -17,15 +17,18 @@ def add_parser(sub) -> None:
     p.add_argument("--images", type=Path, default=None, help="folder of images (default: models/images/bench)")
     p.add_argument("--repeats", type=positive_int, default=5, help="passes over the images (default 5)")
     p.add_argument("--threads", type=positive_int, default=1, help="intra-op threads (default 1)")
-    p.add_argument("--sections", default="detector,pipeline", metavar="LIST",
-                   help="comma-separated: detector, pipeline (default both; about a minute together)")
+    p.add_argument("--sections", default="detector,pipeline,ocr", metavar="LIST",
+                   help="comma-separated: detector, pipeline, ocr (default all three; about two minutes)")
+    p.add_argument("--ocr-peer", type=Path, default=Path("/tmp/rapidocr-venv/bin/python"), metavar="PYTHON",
+                   help="the python of a separate environment with rapidocr==3.10.0 and onnxruntime, for the OCR "
+                        "comparison (default /tmp/rapidocr-venv/bin/python; the section says how to make it)")
     p.add_argument("--soak", type=positive_int, default=None, metavar="FRAMES",
                    help="also run the loop for FRAMES frames and report memory (RSS) growth; "
                         "10000 frames take about 7 minutes here")
     p.set_defaults(func=run)
 
 
-SECTIONS = ("detector", "pipeline")
+SECTIONS = ("detector", "pipeline", "ocr")
 
 
 def run(args) -> int:
@@ -46,6 +49,11 @@ def run(args) -> int:
                                             progress)
     if "pipeline" in sections:
         report["pipeline"] = pipeline_bench(demo_clip_path(), threads=args.threads, progress=progress)
+    if "ocr" in sections:
+        from ..bench_ocr import bench_ocr
+
+        progress("ocr: our text reader vs RapidOCR's own pipeline, image by image")
+        report["ocr"] = bench_ocr(args.ocr_peer, threads=max(args.threads, 2)).to_json()
     if args.soak:
         report["soak"] = soak(demo_clip_path(), args.soak, threads=args.threads, progress=progress)
     report["machine"] = machine_info()
@@ -59,6 +67,8 @@ def run(args) -> int:
         _print_detector(report["detector"])
     if "pipeline" in report:
         _print_pipeline(report["pipeline"])
+    if "ocr" in report:
+        _print_ocr(report["ocr"])
     if "soak" in report:
         s = report["soak"]
         print(f"soak: a glasses run over {s['frames']} frames ({s['seconds']} s): RSS {s['rss_mb_warm']} MB after "
@@ -77,6 +87,19 @@ def _print_pipeline(p: dict) -> None:
     m = p["memory"]
     print(f"  memory: a glasses run over {m['frames']} frames: RSS {m['rss_mb_warm']} MB after warm-up, "
           f"{m['rss_mb_end']} MB at the end (max {m['rss_mb_max']} MB)")
+
+
+def _print_ocr(o: dict) -> None:
+    ours, peer = o["ours"], o["peer"]
+    print(f"text reading on {o['images']} sign/page photos x {o['repeats']}, {o['threads']} threads:")
+    print(f"  ours      median {ours['median_ms']:.0f} ms (p10-p90 {ours['p10_ms']:.0f}-{ours['p90_ms']:.0f}), "
+          f"word accuracy {ours['word_accuracy']:.3f}")
+    if peer is None:
+        print(f"  {o['skipped']}")
+        return
+    print(f"  RapidOCR  median {peer['median_ms']:.0f} ms (p10-p90 {peer['p10_ms']:.0f}-{peer['p90_ms']:.0f}), "
+          f"word accuracy {peer['word_accuracy']:.3f}")
+    print(f"  speedup {o['speedup']:.2f}x in total, {o['median_speedup']:.2f}x in median")
 
 
 def _print_detector(det: dict) -> None:
