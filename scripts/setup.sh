@@ -16,13 +16,17 @@ pick_python() {
   return 1
 }
 
-if ! command -v espeak-ng >/dev/null 2>&1; then
+# espeak-ng: the speech engine; fonts-wqy-microhei: Hangul/CJK for translated signs.
+missing=""
+command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$missing fonts-wqy-microhei"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing espeak-ng (speech engine)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; }
+    echo "setup: installing$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
   else
-    echo "setup: espeak-ng is missing; speech needs it: sudo apt-get install espeak-ng" >&2
+    echo "setup: missing Debian packages:$missing (speech, sign fonts): sudo apt-get install$missing" >&2
   fi
 fi
 
