@@ -24,9 +24,11 @@ def add_parser(sub) -> None:
     p.add_argument("--marker", metavar="METRES",
                    help="charuco: side of one printed marker in metres, e.g. 0.022 (measure the print)")
     p.add_argument("--dictionary", default=None, metavar="DICT",
-                   help="charuco: ArUco dictionary of the markers (default DICT_5X5_100)")
+                   help="charuco: ArUco dictionary of the markers (default DICT_5X5_100); "
+                        "--display-align: of the marker on the wall (default DICT_4X4_50)")
     p.add_argument("--out", type=Path, default=None,
-                   help="camera profile to write (default: calibration/camera.yaml)")
+                   help="camera profile to write, or with --display-align the one to update "
+                        "(default: calibration/camera.yaml)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--make-target", type=Path, default=None, metavar="FILE.png",
                    help="also write a printable board of this --board, --grid and --square (300 DPI); "
@@ -45,6 +47,16 @@ def add_parser(sub) -> None:
     live.add_argument("--fast", action="store_true", help="read a file or folder source as fast as possible")
     live.add_argument("--headless", action="store_true", help="no window")
     live.add_argument("--no-speech", action="store_true", help="instructions on stdout only, not spoken")
+    align = p.add_argument_group("display alignment for optical see-through glasses (--display-align)")
+    align.add_argument("--display-align", action="store_true",
+                       help="line a cross on the display up with a printed ArUco marker at >= 4 points; stores the "
+                            "camera-to-display homography in the camera profile (--out)")
+    align.add_argument("--points", type=positive_int, default=4, metavar="N",
+                       help="--display-align: cross positions, 4 to 9 (default 4)")
+    align.add_argument("--display-size", default="1920x1080", metavar="WxH",
+                       help="--display-align: the glasses' display in pixels (default 1920x1080)")
+    align.add_argument("--display-at", default=None, metavar="X,Y",
+                       help="--display-align: top-left of the glasses' display on the desktop, e.g. 1920,0")
     p.set_defaults(func=run)
 
 
@@ -76,6 +88,8 @@ def run(args) -> int:
     from ..imageio import read_image
     from ..spatial.calibrate import calibrate, save_profile
 
+    if args.display_align:
+        return _run_display_align(args)
     board = board_from_args(args)
     if args.live:
         return _run_live(args, board)
@@ -150,6 +164,59 @@ def _run_live(args, board) -> int:
     cal = calibrator.calibrate()
     save_profile(cal, out)
     _report(args, cal, out, calibrator.views)
+    return 0
+
+
+def _run_display_align(args) -> int:
+    import contextlib
+
+    from ..camera.sources import open_source
+    from ..errors import InputError
+    from ..outputs.overlay import Display
+    from ..spatial.display_align import (fit_homography, marker_centre, parse_display_size, run_alignment,
+                                         save_alignment, target_points)
+    from ..spatial.markers import dictionary_names
+
+    if args.images or args.make_target is not None or args.live:
+        raise InputError("--display-align takes no IMAGES, --make-target or --live")
+    size = parse_display_size(args.display_size)
+    targets = target_points(args.points, size)
+    position = None
+    if args.display_at is not None:
+        try:
+            x, y = (int(v) for v in args.display_at.split(","))
+        except ValueError:
+            raise InputError(f"--display-at must be X,Y in desktop pixels like 1920,0, got {args.display_at!r}") from None
+        position = (x, y)
+    dictionary = (args.dictionary or "DICT_4X4_50").upper()
+    if dictionary not in dictionary_names():
+        raise InputError(f"--dictionary must be an ArUco dictionary like DICT_4X4_50, got {args.dictionary!r}")
+    out = _out_path(args)
+    if not out.is_file():
+        raise InputError(f"camera profile {out} does not exist; calibrate the camera first (glasses calibrate), "
+                         "or pass the profile with --out")
+    with contextlib.ExitStack() as stack:
+        display = stack.enter_context(Display(name="glasses display align", fullscreen=True, position=position))
+        if not display.available:
+            raise InputError(f"{display.error or 'no window'}; --display-align needs the glasses' display")
+        source = stack.enter_context(open_source(args.source, fast=args.fast))
+        if getattr(source, "fallback_reason", None):
+            raise InputError(f"{source.fallback_reason}; --display-align needs the camera (pass --source)")
+        run = run_alignment(source, display, targets, size, lambda text: print(text, flush=True),
+                            find_point=lambda img: marker_centre(img, dictionary))
+    if len(run.display_points) < 4:
+        raise InputError(f"display alignment stopped ({run.stopped}) with {len(run.display_points)} point(s); "
+                         "at least 4 needed")
+    alignment = fit_homography(run.camera_points, run.display_points, size)
+    save_alignment(out, alignment)
+    if args.json:
+        emit_json({"display_size": list(size), "pairs": alignment.pairs, "inliers": alignment.inliers,
+                   "rms_px": round(alignment.rms_px, 3),
+                   "display_homography": [[round(float(v), 8) for v in row] for row in alignment.homography],
+                   "out": str(out)})
+    else:
+        print(f"aligned {size[0]}x{size[1]} display from {alignment.pairs} point(s) ({alignment.inliers} fit): "
+              f"reprojection error {alignment.rms_px:.2f} display px; wrote display_homography to {out}")
     return 0
 
 
