@@ -33,8 +33,10 @@ class LiveOptions:
     def __post_init__(self) -> None:
         if self.views_wanted < MIN_VIEWS:
             raise InputError(f"--views must be at least {MIN_VIEWS}, got {self.views_wanted}")
-        if self.min_sharpness < 0 or self.max_motion_px <= 0:
-            raise ValueError("min_sharpness must be >= 0 and max_motion_px > 0")
+        if not self.min_sharpness >= 0:
+            raise InputError(f"--min-sharpness must be a number >= 0, got {self.min_sharpness}")
+        if not self.max_motion_px > 0:
+            raise ValueError(f"max_motion_px must be > 0, got {self.max_motion_px}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class LiveCalibrator:
     object_points: list[np.ndarray] = field(default_factory=list)
     image_points: list[np.ndarray] = field(default_factory=list)
     frames: int = 0
-    _previous: tuple[np.ndarray, np.ndarray] | None = None
+    _previous: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     @property
     def views(self) -> int:
