@@ -124,6 +124,12 @@ def run(args) -> int:
                 if display.error:
                     say(f"glasses run: {display.error}; running headless")
                     display = None
+                elif display_mode == "optical" and args.camera is not None:
+                    from ..spatial.display_align import load_alignment
+
+                    alignment = load_alignment(args.camera)  # from glasses calibrate --display-align
+                    if alignment is not None:
+                        display = _AlignedDisplay(display, alignment.homography, alignment.display_size)
             stages = []
             if guide is not None:
                 stages.append(stack.enter_context(WorkerStage(guide, rate_hz=5.0, name="route")))
@@ -193,6 +199,23 @@ def _text_stage(args):
         paint_signs(canvas, quads, font, source=frame_image)
 
     return stage, (paint if font is not None else None)
+
+
+class _AlignedDisplay:
+    """Optical see-through: overlays drawn in camera pixels, shown where the wearer sees those
+    things through the glasses (the camera-to-display homography of the camera profile)."""
+
+    def __init__(self, display, homography, size: tuple[int, int]):
+        self._display, self._h, self._size = display, homography, size
+
+    def show(self, frame):
+        import cv2
+
+        return self._display.show(cv2.warpPerspective(frame, self._h, self._size))
+
+    @property
+    def closed(self) -> bool:
+        return self._display.closed
 
 
 class _LazyRecorder:
