@@ -239,3 +239,22 @@ def test_route_guidance_in_the_loop(tmp_path):
     texts = [r["text"] for r in said if r["type"] == "speech"]
     # marker 1 is the Entrance; 60 px of a 0.15 m marker at fx 502 is about 1.3 m: reached
     assert any(t.startswith("Entrance") or "Entrance reached" in t for t in texts), texts
+
+
+def test_optical_overlays_are_warped_by_the_display_alignment():
+    from glasses.commands.run import _AlignedDisplay
+
+    class Fake:
+        closed = False
+
+        def show(self, frame):
+            self.frame = frame
+            return None
+
+    fake = Fake()
+    shift = np.array([[1.0, 0, 30], [0, 1.0, -10], [0, 0, 1]])  # the display sees things 30 px right, 10 up
+    shown = _AlignedDisplay(fake, shift, (200, 100))
+    canvas = np.zeros((120, 160, 3), np.uint8)
+    canvas[50, 40] = 255
+    shown.show(canvas)
+    assert fake.frame.shape == (100, 200, 3) and fake.frame[40, 70].max() == 255
