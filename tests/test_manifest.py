@@ -87,3 +87,16 @@ def test_toml_writer_round_trips():
     doc = {"models": {"a-b": {"file": "x.onnx", "n": 3, "f": 0.5, "ok": True, "l": [1, "two"],
                               "t": {"k": "v \"quoted\"", "deep": [1.5]}}}}
     assert tomllib.loads(dumps(doc, header="hello\nworld")) == doc
+
+
+def test_fetch_into_cache_failures_are_one_line(tmp_path):
+    import sys
+
+    from glasses.models.build import fetch_into_cache
+
+    cached = tmp_path / "have.tgz"
+    cached.write_bytes(b"x")
+    assert fetch_into_cache(cached, ["false"], "nothing", print) == cached  # already there: no command runs
+    with pytest.raises(ModelError, match="failed: boom"):
+        fetch_into_cache(tmp_path / "want.tgz", [sys.executable, "-c", "import sys; sys.exit('boom')"], "x",
+                         lambda s: None)

