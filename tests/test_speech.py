@@ -197,7 +197,7 @@ def test_render_wav_is_real_speech_of_plausible_length(tmp_path):
     s2 = render_wav("Three people ahead, 11 to 1 o'clock, nearest 4 metres. Also a dog, a book and a cup.", long_)
     x1, d1 = _read_wav(short)
     x2, d2 = _read_wav(long_)
-    assert d1 == pytest.approx(s1, abs=0.01)
+    assert d1 == pytest.approx(s1, abs=0.01) and d2 == pytest.approx(s2, abs=0.01)
     assert 0.8 < d1 < 5.0 and 2.5 < d2 < 12.0 and d2 > 1.8 * d1  # longer text, longer speech
     for x in (x1, x2):
         rms = math.sqrt(np.mean(x ** 2))

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path("/tmp/deb/x/usr/share/doc/opencv-doc/examples/data")
