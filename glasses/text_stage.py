@@ -92,7 +92,8 @@ class TextStage:
     name = "text"
 
     def __init__(self, reader: Callable[[np.ndarray], TextLines], phrasebook=None, target: str | None = None,
-                 lang: str = "en", pointer: Pointer | None = None, repeat_s: float = 30.0):
+                 lang: str = "en", pointer: Pointer | None = None, repeat_s: float = 30.0,
+                 change_threshold: float = 3.0):
         if lang not in SPOKEN_LANGS:
             raise ValueError(f"lang must be one of {', '.join(SPOKEN_LANGS)}, got {lang!r}")
         if target is not None:
@@ -107,6 +108,11 @@ class TextStage:
         self.repeat_s = repeat_s
         self._said: dict[str, float] = {}
         self._signs: tuple[SignReading, ...] = ()
+        # signs are re-read only when the view changed: mean grey-level change of a thumbnail
+        self.change_threshold = change_threshold
+        self._thumb: np.ndarray | None = None
+        self._last: TextLines | None = None
+        self.reads = 0  # how many times the reader actually ran
 
     def signs(self, lines: TextLines) -> tuple[SignReading, ...]:
         out = []
@@ -129,8 +135,22 @@ class TextStage:
             return sign.translation
         return sign.text
 
+    def _changed(self, image: np.ndarray) -> bool:
+        import cv2
+
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        thumb = cv2.resize(gray, (64, 48), interpolation=cv2.INTER_AREA).astype(np.float32)
+        changed = self._thumb is None or float(np.abs(thumb - self._thumb).mean()) > self.change_threshold
+        if changed:
+            self._thumb = thumb
+        return changed
+
     def __call__(self, frame: Frame, t: float) -> StageOutput:
-        lines = self.reader(frame.image)
+        changed = self._changed(frame.image)
+        if self._last is None or self.pointer is not None or changed:
+            self._last = self.reader(frame.image)  # (with a pointer, every frame: the finger moves)
+            self.reads += 1
+        lines = self._last
         signs = self.signs(lines)
         self._signs = signs
         quads = tuple(QuadLabel(s.quad, s.translation, fill=True) if s.translation else QuadLabel(s.quad, s.text)

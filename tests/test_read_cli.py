@@ -89,3 +89,15 @@ def test_size_option(capsys):
     except SystemExit as e:
         assert e.code == 2
     assert "must be a multiple of 32 from 64 to 2048, like 960; got '1000'" in capsys.readouterr().err
+
+
+def test_point_to_read_on_a_still_image_without_a_hand(capsys):
+    from pathlib import Path
+
+    from glasses.cli import main
+
+    sign = Path(__file__).resolve().parents[1] / "models/images/signs/demo_exit_0200.jpg"
+    assert main(["read", "--point", "--json", str(sign)]) == 0
+    obj = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert obj["pointed"] == {"tip": None, "text": None}  # no hand in the photo: nothing pointed at
+    assert [l["text"] for l in obj["lines"]] == ["EXIT"]

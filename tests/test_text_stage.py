@@ -93,3 +93,26 @@ def test_translation_painted_in_any_script():
     assert changed.sum() > 300  # glyph strokes were drawn ...
     assert not changed[inside == 0].any()  # ... only inside the sign
     assert canvas[changed].mean() < 150  # dark ink on the light plate
+
+
+def test_signs_are_re_read_only_when_the_view_changes():
+    from glasses.camera.types import Frame
+    from glasses.perception.text import TextLines
+    from glasses.text_stage import TextStage
+
+    calls = []
+
+    def reader(image):
+        calls.append(1)
+        return TextLines(items=(), image_size=(image.shape[1], image.shape[0]), elapsed_ms=1.0)
+
+    stage = TextStage(reader)
+    still = np.full((120, 160, 3), 100, np.uint8)
+    still[40:80, 50:110] = 230  # a bright sign
+    for i in range(5):  # a still view, with a little sensor noise
+        noisy = np.clip(still.astype(int) + (i % 2), 0, 255).astype(np.uint8)
+        stage(Frame(i, float(i), i / 10, noisy), i / 10)
+    assert stage.reads == 1 and len(calls) == 1
+    moved = np.roll(still, 40, axis=1)  # the head turned
+    stage(Frame(5, 5.0, 0.5, moved), 0.5)
+    assert stage.reads == 2

@@ -20,6 +20,9 @@ def add_parser(sub) -> None:
                    help="detector input long side in pixels, a multiple of 32 (default: the image's own "
                         "size within 320-960); 960 finds smaller text, at about twice the time")
     p.add_argument("--threads", type=positive_int, default=2, help="onnxruntime intra-op threads (default 2)")
+    p.add_argument("--point", action="store_true",
+                   help="point-to-read: find an index finger pointing in the photo (mediapipe hands) and give the "
+                        "line just beyond its tip (JSON: pointed)")
     p.set_defaults(func=run)
 
 
@@ -71,6 +74,11 @@ def run(args) -> int:
         phrasebook.check_language(args.to)  # before the models load: a bad --to fails fast
     failures = 0
     config = TextReaderConfig(det_min=args.size, det_limit=args.size) if args.size else None
+    pointer = None
+    if args.point:
+        from ..perception.fingertip import MediapipeFingertip
+
+        pointer = MediapipeFingertip(still_images=True)
     with load_text_reader(RuntimeOptions(threads=args.threads), config=config) as reader:
         for name in args.images:
             try:
@@ -81,10 +89,25 @@ def run(args) -> int:
                 continue
             result = reader(image)
             translations = translate_lines(result, phrasebook, args.to)
+            pointed = None
+            if pointer is not None:
+                from ..text_stage import line_at_finger
+
+                tip = pointer(image)
+                line = line_at_finger(result.items, tip) if tip else None
+                pointed = {"tip": None if tip is None else [round(v, 1) for v in tip],
+                           "text": None if line is None else line.text}
             if args.json:
-                emit_json({"image": name, "ms": round(result.elapsed_ms, 2),
-                           "lines": [line_json(l, t) for l, t in zip(result, translations)]})
+                obj = {"image": name, "ms": round(result.elapsed_ms, 2),
+                       "lines": [line_json(l, t) for l, t in zip(result, translations)]}
+                if pointer is not None:
+                    obj["pointed"] = pointed
+                emit_json(obj)
                 continue
+            if pointed is not None:
+                print(f"{name}: " + (f"pointing at: {pointed['text']}" if pointed["text"] else
+                                     "no line beyond a pointing finger" if pointed["tip"] else
+                                     "no pointing hand found"))
             if not len(result):
                 print(f"{name}: no text found ({result.elapsed_ms:.0f} ms)")
                 continue

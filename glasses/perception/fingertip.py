@@ -15,12 +15,13 @@ INDEX_PIP = 6  # the joint below it: the tip must lie beyond it (a pointing fing
 class MediapipeFingertip:
     """``pointer(image) -> (x, y)`` of the most confident hand's extended index fingertip, or None."""
 
-    def __init__(self, min_confidence: float = 0.5):
+    def __init__(self, min_confidence: float = 0.5, still_images: bool = False):
         try:
             import mediapipe as mp
         except ImportError as e:
             raise ModelError("point-to-read needs mediapipe 0.10.x (pip install 'mediapipe<0.11')") from e
-        self._hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=1, model_complexity=0,
+        # still_images: every image is looked at afresh (no tracking from the previous one)
+        self._hands = mp.solutions.hands.Hands(static_image_mode=still_images, max_num_hands=1, model_complexity=0,
                                                min_detection_confidence=min_confidence)
 
     def __call__(self, image: np.ndarray) -> tuple[float, float] | None:
