@@ -32,6 +32,15 @@ SPOKEN_LANGS = ("en", "ko")  # what the speech side can say (glasses.audio.phras
 SIGN_WORD = {"en": "Sign: {}", "ko": "표지판: {}"}
 
 
+def speakable(text: str, lang: str) -> bool:
+    """Whether the voice of ``lang`` can say the text: it needs a Latin letter or a digit (and,
+    for Korean, Hangul too), and at least two such characters."""
+    import re
+
+    pattern = r"[A-Za-z0-9\u00C0-\u024F]" if lang == "en" else r"[A-Za-z0-9\u00C0-\u024F\uAC00-\uD7A3]"
+    return len(re.findall(pattern, text)) >= 2
+
+
 class Pointer(Protocol):
     """Where the wearer points in an image: (x, y) pixels of the index fingertip, or None."""
 
@@ -158,6 +167,8 @@ class TextStage:
         utterances = []
         for s in signs:
             key = s.text.casefold()
+            if not speakable(self._say(s), self.lang):
+                continue  # e.g. one Chinese character read off a shirt: drawn, not read out in English
             if t - self._said.get(key, -1e9) >= self.repeat_s:
                 self._said[key] = t
                 utterances.append(Utterance(SIGN_WORD[self.lang].format(self._say(s)), Priority.AMBIENT,

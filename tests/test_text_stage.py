@@ -116,3 +116,13 @@ def test_signs_are_re_read_only_when_the_view_changes():
     moved = np.roll(still, 40, axis=1)  # the head turned
     stage(Frame(5, 5.0, 0.5, moved), 0.5)
     assert stage.reads == 2
+
+
+@pytest.mark.parametrize("text, lang, ok", [
+    ("EXIT", "en", True), ("B2", "en", True), ("卡", "en", False), ("?", "en", False), ("A", "en", False),
+    ("출구", "ko", True), ("出口", "ko", False), ("Café", "en", True),
+])
+def test_only_speakable_sign_text_is_said(text, lang, ok):
+    from glasses.text_stage import speakable
+
+    assert speakable(text, lang) is ok
