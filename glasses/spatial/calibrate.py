@@ -92,17 +92,23 @@ class CalibrationBoard(Protocol):
     def hint(self) -> str: ...
 
 
-def parse_grid(text: str) -> tuple[int, int]:
-    """``"9x6"`` -> (9, 6); a one-line InputError that says what is allowed otherwise."""
+def parse_counts(text: str, counted: str, minimum: int, example: str, board: str = "") -> tuple[int, int]:
+    """``"9x6"`` -> (9, 6) for a --grid that counts ``counted`` (at least minimum x minimum, at
+    most 100x100); a one-line InputError that says what is allowed otherwise."""
     m = _GRID_RE.match(text or "")
     if not m:
-        raise InputError(f"--grid must be COLSxROWS like 9x6, got {text!r}")
+        raise InputError(f"--grid must be COLSxROWS like {example}, got {text!r}")
     cols, rows = int(m.group(1)), int(m.group(2))
-    if cols < 2 or rows < 2:
-        raise InputError(f"--grid counts inner corners and needs at least 2x2, got {text!r}")
+    if cols < minimum or rows < minimum:
+        raise InputError(f"--grid counts {counted}{board} and needs at least {minimum}x{minimum}, got {text!r}")
     if cols > 100 or rows > 100:
-        raise InputError(f"--grid of {cols}x{rows} inner corners is implausibly large (at most 100x100)")
+        raise InputError(f"--grid of {cols}x{rows} {counted} is implausibly large (at most 100x100)")
     return cols, rows
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    """A chessboard ``--grid``: inner corners ``"9x6"`` -> (9, 6)."""
+    return parse_counts(text, "inner corners", 2, "9x6")
 
 
 def parse_square(text: str) -> float:

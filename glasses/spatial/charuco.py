@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from .calibrate import _GRID_RE, Target
+from .calibrate import Target, parse_counts
 
 DEFAULT_DICTIONARY = "DICT_5X5_100"
 MIN_CORNERS = 6  # corners a view needs to count (partial views are fine)
@@ -41,15 +41,7 @@ def parse_dictionary(text: str) -> str:
 
 def parse_squares(text: str) -> tuple[int, int]:
     """A ChArUco ``--grid``: squares ``"7x5"`` -> (7, 5); a one-line InputError otherwise."""
-    m = _GRID_RE.match(text or "")
-    if not m:
-        raise InputError(f"--grid must be COLSxROWS like 7x5, got {text!r}")
-    cols, rows = int(m.group(1)), int(m.group(2))
-    if cols < 3 or rows < 3:
-        raise InputError(f"--grid counts squares for --board charuco and needs at least 3x3, got {text!r}")
-    if cols > 100 or rows > 100:
-        raise InputError(f"--grid of {cols}x{rows} squares is implausibly large (at most 100x100)")
-    return cols, rows
+    return parse_counts(text, "squares", 3, "7x5", board=" for --board charuco")
 
 
 def parse_marker(text: str, square_m: float) -> float:
