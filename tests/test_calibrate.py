@@ -7,6 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from cli_checks import assert_one_line_error
 
 from glasses.cli import main
 from glasses.errors import InputError
@@ -151,15 +152,6 @@ def test_cli_human_output(view_files, tmp_path, capsys):
     assert "from 5 of 5 image(s)" in text and str(out) in text and out.is_file()
 
 
-def _assert_one_line_error(capsys, rc: int, *needles: str) -> None:
-    assert rc != 0
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in err, err
-
-
 @pytest.mark.parametrize("grid, needle", [
     ("9-6", "--grid must be COLSxROWS like 9x6, got '9-6'"),
     ("9x", "--grid must be COLSxROWS"),
@@ -169,7 +161,7 @@ def _assert_one_line_error(capsys, rc: int, *needles: str) -> None:
 def test_cli_bad_grid(view_files, tmp_path, capsys, grid, needle):
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:3], "--grid", grid, "--square", "0.025", "--out", str(out)])
-    _assert_one_line_error(capsys, rc, needle)
+    assert_one_line_error(capsys, rc, needle)
     assert not out.exists()
 
 
@@ -177,7 +169,7 @@ def test_cli_bad_grid(view_files, tmp_path, capsys, grid, needle):
 def test_cli_bad_square(view_files, tmp_path, capsys, square):
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:3], "--grid", "9x6", "--square", square, "--out", str(out)])
-    _assert_one_line_error(capsys, rc, "--square")
+    assert_one_line_error(capsys, rc, "--square")
     assert not out.exists()
 
 
@@ -186,14 +178,14 @@ def test_cli_too_few_boards(view_files, tmp_path, capsys):
     cv2.imwrite(str(blank), np.full((H, W), 128, np.uint8))
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:2], str(blank), "--grid", "9x6", "--square", "0.025", "--out", str(out)])
-    _assert_one_line_error(capsys, rc, "in 2 of 3 image(s)", "at least 3")
+    assert_one_line_error(capsys, rc, "in 2 of 3 image(s)", "at least 3")
     assert not out.exists()
 
 
 def test_cli_wrong_grid_finds_nothing(view_files, tmp_path, capsys):
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:4], "--grid", "12x4", "--square", "0.025", "--out", str(out)])
-    _assert_one_line_error(capsys, rc, "in 0 of 4 image(s)", "--grid counts inner corners")
+    assert_one_line_error(capsys, rc, "in 0 of 4 image(s)", "--grid counts inner corners")
     assert not out.exists()
 
 
@@ -202,9 +194,9 @@ def test_cli_unreadable_image(view_files, tmp_path, capsys):
     junk.write_bytes(b"not a jpeg")
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:4], str(junk), "--grid", "9x6", "--square", "0.025", "--out", str(out)])
-    _assert_one_line_error(capsys, rc, "junk.jpg")
+    assert_one_line_error(capsys, rc, "junk.jpg")
     rc = main(["calibrate", str(tmp_path / "missing.png"), "--grid", "9x6", "--square", "0.025", "--out", str(out)])
-    _assert_one_line_error(capsys, rc, "missing.png")
+    assert_one_line_error(capsys, rc, "missing.png")
     assert not out.exists()
 
 
@@ -213,18 +205,18 @@ def test_cli_mixed_sizes(view_files, tmp_path, capsys):
     cv2.imwrite(str(small), cv2.resize(cv2.imread(view_files[0]), (320, 240)))
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:3], str(small), "--grid", "9x6", "--square", "0.025", "--out", str(out)])
-    _assert_one_line_error(capsys, rc, "one resolution")
+    assert_one_line_error(capsys, rc, "one resolution")
     assert not out.exists()
 
 
 def test_cli_bad_out_suffix(view_files, tmp_path, capsys):
     rc = main(["calibrate", *view_files[:3], "--grid", "9x6", "--square", "0.025", "--out", str(tmp_path / "c.txt")])
-    _assert_one_line_error(capsys, rc, "--out must end in")
+    assert_one_line_error(capsys, rc, "--out must end in")
 
 
 def test_cli_no_images(capsys):
     rc = main(["calibrate", "--grid", "9x6", "--square", "0.025"])
-    _assert_one_line_error(capsys, rc, "IMAGES")
+    assert_one_line_error(capsys, rc, "IMAGES")
 
 
 def test_make_target_size_and_detectable():

@@ -8,6 +8,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from cli_checks import assert_one_line_error
 from charuco_scene import D_TRUE, H, K_TRUE, SPEC, W, add_noise, board_texture, ray_map, render_clean, varied_poses
 
 from glasses.cli import main
@@ -92,15 +93,6 @@ def test_cli_human_output(view_files, tmp_path, capsys):
     assert "image(s)" in text and str(out) in text and out.is_file()
 
 
-def _assert_one_line_error(capsys, rc: int, *needles: str) -> None:
-    assert rc != 0
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in err, err
-
-
 @pytest.mark.parametrize("extra, needle", [
     (["--board", "charuco", "--grid", "7x5", "--square", "0.03"], "needs --marker"),
     (["--board", "charuco", "--grid", "7x5", "--square", "0.03", "--marker", "0.03"], "less than --square"),
@@ -114,14 +106,14 @@ def _assert_one_line_error(capsys, rc: int, *needles: str) -> None:
 def test_cli_bad_options(view_files, tmp_path, capsys, extra, needle):
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:3], *extra, "--out", str(out)])
-    _assert_one_line_error(capsys, rc, needle)
+    assert_one_line_error(capsys, rc, needle)
     assert not out.exists()
 
 
 def test_cli_wrong_dictionary_finds_nothing(view_files, tmp_path, capsys):
     out = tmp_path / "cam.yaml"
     rc = main(["calibrate", *view_files[:4], *CLI_BOARD, "--dictionary", "DICT_6X6_250", "--out", str(out)])
-    _assert_one_line_error(capsys, rc, "ChArUco board in 0 of 4 image(s)", "DICT_6X6_250")
+    assert_one_line_error(capsys, rc, "ChArUco board in 0 of 4 image(s)", "DICT_6X6_250")
     assert not out.exists()
 
 
