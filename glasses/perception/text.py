@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from .runtime import InferenceSession
+from .types import ImageResult
 
 Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
 
@@ -53,24 +54,13 @@ class TextLine:
 
 
 @dataclass(frozen=True)
-class TextLines:
+class TextLines(ImageResult):
     """All lines read in one image, in reading order, and how long reading took."""
 
     items: tuple[TextLine, ...]
     image_size: tuple[int, int]  # (width, height)
     elapsed_ms: float
     timings: dict = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        w, h = self.image_size
-        if w <= 0 or h <= 0:
-            raise ValueError(f"image_size must be positive (width, height), got {self.image_size}")
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self):
-        return iter(self.items)
 
     def texts(self) -> list[str]:
         return [line.text for line in self.items]

@@ -35,15 +35,12 @@ class Detection:
         return self.box[3] - self.box[1]
 
 
-@dataclass(frozen=True)
-class Detections:
-    """All objects found in one image, and how long finding them took."""
+class ImageResult:
+    """What every perception result over one image shares: ``items`` found in an image of
+    ``image_size`` (width, height), validated when built, iterable and sized by its items."""
 
-    items: tuple[Detection, ...]
-    image_size: tuple[int, int]  # (width, height)
-    elapsed_ms: float
-    precision: str
-    timings: dict = field(default_factory=dict, compare=False)
+    items: tuple
+    image_size: tuple[int, int]
 
     def __post_init__(self) -> None:
         w, h = self.image_size
@@ -55,6 +52,17 @@ class Detections:
 
     def __iter__(self):
         return iter(self.items)
+
+
+@dataclass(frozen=True)
+class Detections(ImageResult):
+    """All objects found in one image, and how long finding them took."""
+
+    items: tuple[Detection, ...]
+    image_size: tuple[int, int]  # (width, height)
+    elapsed_ms: float
+    precision: str
+    timings: dict = field(default_factory=dict, compare=False)
 
     def boxes(self) -> np.ndarray:
         return np.array([d.box for d in self.items], dtype=np.float32).reshape(-1, 4)
