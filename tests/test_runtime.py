@@ -34,7 +34,7 @@ def test_options_validate(kwargs, message):
 def test_session_logs_provider_and_runs(caplog):
     with caplog.at_level(logging.INFO, logger="glasses.perception.runtime"):
         with OrtSession(ROOT / "models" / "nanodet-int8.onnx", RuntimeOptions(threads=1)) as s:
-            outs = s({s.input_name: np.zeros((1, 3, 416, 416), np.float32)})
+            outs = s({s.input_name: np.zeros((1, 416, 416, 4), np.uint8)})  # int8: raw BGRx pixels
     assert s.provider == "CPUExecutionProvider"
     assert "execution provider CPUExecutionProvider" in caplog.text
     assert sorted(o.shape for o in outs) == sorted([(1, n, c) for n in (2704, 676, 169) for c in (80, 44)])

