@@ -29,8 +29,9 @@ def test_bench_json_shape(capsys):
     assert det["images"] >= 20 and det["threads"] == 1
     assert det["fp32"]["p25"] <= det["fp32"]["median"] <= det["fp32"]["p75"]
     assert det["speedup"] == round(det["fp32_ms"] / det["int8_ms"], 3)
-    # fidelity is a regression baseline: measured 0.975 at threshold 0.45 (README); allow one flip
-    assert det["fidelity_f1"] >= 0.95
+    # fidelity is a regression baseline: measured 0.992 (59 of 59 matched, 60 int8 detections) at
+    # threshold 0.45 (README); one more flip gives 0.975, the floor is 0.97
+    assert det["fidelity_f1"] >= 0.975
     assert "processor" in report["machine"]
 
 

@@ -61,3 +61,19 @@ def test_uint8_input_holds_the_pixels_the_float_input_normalises():
 def test_bad_input_dtype_is_refused():
     with pytest.raises(ValueError, match="input_dtype"):
         DetectorConfig(labels=("a",), input_dtype="float16")
+
+
+def test_shipped_int8_model_has_the_uint8_stem():
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    model = onnx.load(str(Path(__file__).parents[1] / "models/nanodet-int8.onnx"))
+    (inp,) = model.graph.input
+    dims = [d.dim_value or d.dim_param for d in inp.type.tensor_type.shape.dim]
+    assert inp.name == "image" and inp.type.tensor_type.elem_type == onnx.TensorProto.UINT8 and dims[3] == 4
+    stem = next(n for n in model.graph.node if n.name == "stem_conv")
+    weights = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}[stem.input[3]]
+    assert stem.input[0] == "image" and np.abs(weights).max() <= 63
+    producer = {o: n.op_type for n in model.graph.node for o in n.output}
+    convs = [n for n in model.graph.node if n.op_type == "Conv"]
+    assert convs and all(producer[n.input[0]] == "DequantizeLinear" for n in convs)  # all QDQ: none float
