@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..fsutil import atomic_path, atomic_write_bytes
-from .camera import CameraProfile
+from .camera import CameraProfile, Intrinsics
 
 MIN_VIEWS = 3
 PROFILE_SUFFIXES = (".yaml", ".yml", ".xml")
@@ -148,7 +148,7 @@ def find_corners(gray: np.ndarray, board: Board, max_side: int = 1280) -> np.nda
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(Intrinsics):
     """Result of a calibration: intrinsics, distortion (k1 k2 p1 p2 k3), and how well they fit."""
 
     image_size: tuple[int, int]  # (width, height)
@@ -160,22 +160,6 @@ class Calibration:
     rejected: tuple[str, ...]  # views the board was found in but which did not fit the others (left out)
     per_view_error: tuple[float, ...]  # RMS reprojection error of each used view, pixels
     board: CalibrationBoard
-
-    @property
-    def fx(self) -> float:
-        return float(self.camera_matrix[0, 0])
-
-    @property
-    def fy(self) -> float:
-        return float(self.camera_matrix[1, 1])
-
-    @property
-    def cx(self) -> float:
-        return float(self.camera_matrix[0, 2])
-
-    @property
-    def cy(self) -> float:
-        return float(self.camera_matrix[1, 2])
 
     def to_profile(self, name: str = "camera") -> CameraProfile:
         return CameraProfile(self.image_size, self.camera_matrix, self.dist_coeffs, name=name)

@@ -18,8 +18,30 @@ import numpy as np
 from ..errors import InputError
 
 
+class Intrinsics:
+    """fx, fy, cx, cy read off a 3x3 ``camera_matrix`` (for the dataclasses that hold one)."""
+
+    camera_matrix: np.ndarray
+
+    @property
+    def fx(self) -> float:
+        return float(self.camera_matrix[0, 0])
+
+    @property
+    def fy(self) -> float:
+        return float(self.camera_matrix[1, 1])
+
+    @property
+    def cx(self) -> float:
+        return float(self.camera_matrix[0, 2])
+
+    @property
+    def cy(self) -> float:
+        return float(self.camera_matrix[1, 2])
+
+
 @dataclass(frozen=True)
-class CameraProfile:
+class CameraProfile(Intrinsics):
     image_size: tuple[int, int]  # (width, height) the intrinsics were measured at
     camera_matrix: np.ndarray = field(repr=False)
     dist_coeffs: np.ndarray = field(repr=False)
@@ -47,14 +69,6 @@ class CameraProfile:
         fx = (width / 2) / math.tan(math.radians(hfov_deg) / 2)
         k = np.array([[fx, 0, width / 2], [0, fx, height / 2], [0, 0, 1]], np.float64)
         return cls((width, height), k, np.zeros(5), name=name)
-
-    @property
-    def fx(self) -> float:
-        return float(self.camera_matrix[0, 0])
-
-    @property
-    def fy(self) -> float:
-        return float(self.camera_matrix[1, 1])
 
     @property
     def hfov_deg(self) -> float:
