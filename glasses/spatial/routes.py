@@ -169,6 +169,16 @@ def _unknown(keys, allowed: set[str], what: str) -> None:
         raise InputError(f"{what}: unknown key '{extra[0]}'; allowed: {', '.join(sorted(allowed))}")
 
 
+def _tables(raw: list, kind: str, where: str, allowed: set[str]):
+    """Each [[kind]] table of ``raw`` with its label for messages ("FILE: kind N"), checked."""
+    for i, table in enumerate(raw, 1):
+        what = f"{where}: {kind} {i}"
+        if not isinstance(table, dict):
+            raise InputError(f"{what} must be a table")
+        _unknown(table, allowed, what)
+        yield what, table
+
+
 def _text(d: dict, key: str, what: str, required: bool = False) -> str:
     v = d.get(key, "")
     if not isinstance(v, str) or (required and not v.strip()):
@@ -197,11 +207,7 @@ def route_from_dict(data: dict, where: str = "route") -> Route:
     if not isinstance(raw_wps, list) or not raw_wps:
         raise InputError(f"{where} has no [[waypoint]] tables")
     waypoints: list[Waypoint] = []
-    for i, w in enumerate(raw_wps, 1):
-        what = f"{where}: waypoint {i}"
-        if not isinstance(w, dict):
-            raise InputError(f"{what} must be a table")
-        _unknown(w, WAYPOINT_KEYS, what)
+    for what, w in _tables(raw_wps, "waypoint", where, WAYPOINT_KEYS):
         name = _text(w, "name", what, required=True)
         what = f"{where}: waypoint '{name}'"
         marker = w.get("marker")
@@ -227,11 +233,7 @@ def route_from_dict(data: dict, where: str = "route") -> Route:
     if not isinstance(raw_links, list):
         raise InputError(f"{where}: 'link' must be [[link]] tables")
     links: list[Link] = []
-    for i, ln in enumerate(raw_links, 1):
-        what = f"{where}: link {i}"
-        if not isinstance(ln, dict):
-            raise InputError(f"{what} must be a table")
-        _unknown(ln, LINK_KEYS, what)
+    for what, ln in _tables(raw_links, "link", where, LINK_KEYS):
         a, b = _text(ln, "from", what, required=True), _text(ln, "to", what, required=True)
         for end in (a, b):
             if end not in names:
