@@ -7,6 +7,7 @@ only the ratios measured in one run (the machines are shared and noisy).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -98,7 +99,15 @@ def machine_info() -> dict:
     import onnxruntime as ort
 
     return {"python": platform.python_version(), "machine": platform.machine(), "processor": cpu_name(),
-            "int8_dot_product": int8_dot_product(), "onnxruntime": ort.__version__}
+            "cores": os.cpu_count(), "int8_dot_product": int8_dot_product(), "onnxruntime": ort.__version__}
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (other jobs on the host lower int8's lead), None where unknown."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
 
 
 def cpu_name() -> str:

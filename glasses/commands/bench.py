@@ -32,7 +32,7 @@ SECTIONS = ("detector", "pipeline", "ocr")
 
 
 def run(args) -> int:
-    from ..bench import BenchOptions, detector_bench, machine_info, pipeline_bench, soak
+    from ..bench import BenchOptions, detector_bench, load_average, machine_info, pipeline_bench, soak
     from ..camera.sources import demo_clip_path
     from ..errors import InputError
     from ..paths import models_dir
@@ -43,6 +43,7 @@ def run(args) -> int:
         raise InputError(f"--sections must be a comma-separated list of {', '.join(SECTIONS)}, got {args.sections!r}")
     folder = args.images or models_dir() / "images" / "bench"
     progress = (lambda s: print(s, file=sys.stderr, flush=True))
+    load_before = load_average()  # before our own work raises it
     report = {}
     if "detector" in sections:
         report["detector"] = detector_bench(BenchOptions(images=folder, repeats=args.repeats, threads=args.threads),
@@ -56,13 +57,14 @@ def run(args) -> int:
         report["ocr"] = bench_ocr(args.ocr_peer, threads=max(args.threads, 2)).to_json()
     if args.soak:
         report["soak"] = soak(demo_clip_path(), args.soak, threads=args.threads, progress=progress)
-    report["machine"] = machine_info()
+    report["machine"] = {**machine_info(), "load_avg_1m_before": load_before}
     if args.json:
         emit_json(report)
         return 0
     m = report["machine"]
+    load = "" if load_before is None else f", load average {load_before} on {m['cores']} cores before the run"
     print(f"machine: {m['processor']} ({m['machine']}), onnxruntime {m['onnxruntime']}, "
-          f"int8 dot-product: {'yes' if m['int8_dot_product'] else 'no'}")
+          f"int8 dot-product: {'yes' if m['int8_dot_product'] else 'no'}{load}")
     if "detector" in report:
         _print_detector(report["detector"])
     if "pipeline" in report:
