@@ -17,16 +17,17 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from ..errors import InputError
 from ..fsutil import atomic_path, atomic_write_text
+from .live_calibrate import QUIT_KEYS, KeyDisplay, Source
 
 MIN_PAIRS = 4
-SPACE, QUIT_KEYS = 32, (ord("q"), 27)
+SPACE = 32
 KEYS = ("display_homography", "display_width", "display_height", "display_align_rms_px", "display_align_pairs")
 CROSS_COLOUR = (0, 255, 0)  # BGR; black is transparent on an optical see-through display
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
@@ -160,14 +161,6 @@ def _diagonal_intersection(q: np.ndarray) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- the procedure
-
-class KeyDisplay(Protocol):
-    def show(self, frame: np.ndarray) -> int | None: ...
-
-
-class Source(Protocol):
-    def read(self, timeout: float = 1.0): ...
-
 
 @dataclass(frozen=True)
 class AlignmentRun:
